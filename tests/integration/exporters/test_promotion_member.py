@@ -1,0 +1,9 @@
+"""promotion_member: the designed layout (header, rows, name, splitting, who is in)."""
+
+from __future__ import annotations
+
+from tests.integration.exporters.membership_sync_tests import PROMOTION, MembershipSyncTests
+
+
+class TestPromotionMember(MembershipSyncTests):
+    kind = PROMOTION

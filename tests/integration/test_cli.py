@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+
+from exporters.base import SyncType
+from webapp.extensions import db
+from webapp.models.syncs import Sync
+from webapp.models.users import Role
+from webapp.services import users
+
+
+def test_users_create_reads_password_from_stdin(runner: Any) -> None:
+    result = runner.invoke(
+        args=["users", "create", "--email", "ops@example.com", "--role", "sync_manager"],
+        input="a-long-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = users.find_by_email("ops@example.com")
+    assert user is not None and user.role == Role.SYNC_MANAGER
+    assert users.authenticate("ops@example.com", "a-long-password") is not None
+
+
+def test_users_create_unknown_role_fails_cleanly(runner: Any) -> None:
+    result = runner.invoke(
+        args=["users", "create", "--email", "ops@example.com", "--role", "root"],
+        input="a-long-password\n",
+    )
+    assert result.exit_code == 2
+    assert "Unknown role 'root'" in result.output
+    assert users.find_by_email("ops@example.com") is None
+
+
+def test_users_create_duplicate_fails_cleanly(runner: Any) -> None:
+    args = ["users", "create", "--email", "ops@example.com", "--role", "viewer"]
+    assert runner.invoke(args=args, input="a-long-password\n").exit_code == 0
+    result = runner.invoke(args=args, input="a-long-password\n")
+    assert result.exit_code == 2 and "already exists" in result.output
+
+
+def test_sync_create_and_list(runner: Any, platform_test_type: SyncType) -> None:
+    types = runner.invoke(args=["sync", "types", "--json"])
+    assert platform_test_type.key in [t["key"] for t in json.loads(types.output)]
+    result = runner.invoke(
+        args=["sync", "create", "--type", platform_test_type.key, "--name", "Nightly"]
+    )
+    assert result.exit_code == 0, result.output
+    listed = json.loads(runner.invoke(args=["sync", "list", "--json"]).output)
+    assert [(s["name"], s["type"], s["enabled"]) for s in listed] == [
+        ("Nightly", platform_test_type.key, False)
+    ]
+
+
+def test_sync_create_bad_input_changes_nothing(runner: Any, platform_test_type: SyncType) -> None:
+    bad_type = runner.invoke(args=["sync", "create", "--type", "nope", "--name", "X"])
+    assert bad_type.exit_code == 2 and "Unknown sync type 'nope'" in bad_type.output
+    bad_param = runner.invoke(
+        args=[
+            "sync",
+            "create",
+            "--type",
+            platform_test_type.key,
+            "--name",
+            "X",
+            "--param",
+            "descriptor_id=3",
+        ]
+    )
+    assert bad_param.exit_code == 2 and "takes no parameter" in bad_param.output
+    malformed = runner.invoke(
+        args=["sync", "create", "--type", platform_test_type.key, "--name", "X", "--param", "oops"]
+    )
+    assert malformed.exit_code == 2
+    assert db.session.scalar(select(func.count()).select_from(Sync)) == 0
+
+
+def test_bootstrap_creates_first_support_user_once(runner: Any) -> None:
+    first = runner.invoke(args=["ops", "bootstrap"])
+    assert first.exit_code == 0, first.output
+    assert "password:" in first.output
+    second = runner.invoke(args=["ops", "bootstrap"])
+    assert second.exit_code == 0 and "password:" not in second.output

@@ -1,0 +1,71 @@
+"""Loyalty Sync web application.
+
+``create_app`` assembles the app: configuration, extensions, blueprints, CLI commands
+and error pages. Nothing happens at import time, so tests can build many apps and
+workers can import the package before creating theirs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides everything; its ``INSTANCE_PATH`` (or the
+    ``LOYALTY_SYNC_INSTANCE_PATH`` environment variable) moves the instance folder."""
+    import os
+
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "LOYALTY_SYNC_INSTANCE_PATH"
+    )
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+    )
+
+    from webapp.config import load_config
+
+    load_config(app, config)
+
+    from webapp import models  # noqa: F401  (registers every table on the metadata)
+    from webapp.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from webapp.database import install_engine_hooks
+
+    with app.app_context():
+        install_engine_hooks(db.engine)
+
+    from webapp.services.redis_client import init_redis
+
+    init_redis(app)
+
+    from webapp.auth_setup import install_login
+
+    install_login(app)
+
+    from webapp.blueprints import register_blueprints
+
+    register_blueprints(app)
+
+    from webapp.errors import install_error_handlers
+
+    install_error_handlers(app)
+
+    from webapp.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")

@@ -1,0 +1,36 @@
+"""One blueprint per area; each package holds its views (``bp``) and its forms."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.blueprints.auth.views import bp as auth_bp
+    from webapp.blueprints.dashboard.views import bp as dashboard_bp
+    from webapp.blueprints.destinations.views import bp as destinations_bp
+    from webapp.blueprints.support.views import bp as support_bp
+    from webapp.blueprints.syncs.views import bp as syncs_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(syncs_bp)
+    app.register_blueprint(destinations_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(support_bp, url_prefix="/support")
+
+    from webapp.template_helpers import install_template_helpers
+
+    install_template_helpers(app)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html" or response.headers.get("HX-Redirect"):
+            response.vary.add("HX-Request")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+        )
+        return response

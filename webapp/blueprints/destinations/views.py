@@ -1,0 +1,117 @@
+"""FTP Destinations of a sync: list, add, edit, delete, test connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers.response import Response
+
+from webapp.blueprints.destinations.forms import DestinationForm
+from webapp.extensions import db
+from webapp.forms import apply_errors
+from webapp.models.syncs import MAX_DESTINATIONS, Destination, Protocol
+from webapp.services import connection_test, destinations, syncs
+from webapp.services.errors import ValidationError
+from webapp.services.permissions import SYNC_CONFIGURE, permission_required
+
+bp = Blueprint("destinations", __name__)
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _form_data(form: DestinationForm) -> dict[str, Any]:
+    data = {name: getattr(form, name).data for name in destinations.FIELDS if hasattr(form, name)}
+    # The stored pin (hidden input) comes first, a key accepted after a test comes last.
+    data["host_key_fingerprint"] = (request.form.getlist("host_key_fingerprint") or [""])[-1]
+    data["host_key_type"] = (request.form.getlist("host_key_type") or [""])[-1]
+    data["tls_fingerprint"] = (request.form.getlist("tls_fingerprint") or [""])[-1]
+    return data
+
+
+@bp.route("/syncs/<int:sync_id>/destinations")
+@permission_required(SYNC_CONFIGURE)
+def destination_list(sync_id: int) -> str:
+    sync = syncs.get_sync(sync_id, _user())
+    return render_template(
+        "destinations/list.html", sync=sync, max_destinations=MAX_DESTINATIONS, Protocol=Protocol
+    )
+
+
+@bp.route("/syncs/<int:sync_id>/destinations/new", methods=["GET", "POST"])
+@permission_required(SYNC_CONFIGURE)
+def add(sync_id: int) -> str | Response:
+    sync = syncs.get_sync(sync_id, _user())
+    if len(sync.destinations) >= MAX_DESTINATIONS and request.method == "GET":
+        flash(f"This sync already has {MAX_DESTINATIONS} destinations, the most allowed.")
+        return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    form = DestinationForm()
+    if form.validate_on_submit():
+        try:
+            destination = destinations.add_destination(sync, _form_data(form), user=_user())
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Destination “{destination.name}” saved.")
+            return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    return render_template(
+        "destinations/form.html", sync=sync, form=form, destination=None, Protocol=Protocol
+    )
+
+
+@bp.route("/destinations/<int:destination_id>/edit", methods=["GET", "POST"])
+@permission_required(SYNC_CONFIGURE)
+def edit(destination_id: int) -> str | Response:
+    destination = destinations.get_destination(destination_id)
+    sync = syncs.get_sync(destination.sync_id, _user())
+    form = DestinationForm(obj=destination) if request.method == "GET" else DestinationForm()
+    if request.method == "GET":
+        form.protocol.data = str(destination.protocol)
+        form.retries.data = str(destination.retries)
+        form.port.data = str(destination.port or "")
+    if form.validate_on_submit():
+        try:
+            destinations.update_destination(destination, _form_data(form), user=_user())
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Destination “{destination.name}” saved.")
+            return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    return render_template(
+        "destinations/form.html", sync=sync, form=form, destination=destination, Protocol=Protocol
+    )
+
+
+@bp.route("/destinations/<int:destination_id>/delete", methods=["POST"])
+@permission_required(SYNC_CONFIGURE)
+def delete(destination_id: int) -> Response:
+    destination = destinations.get_destination(destination_id)
+    sync = syncs.get_sync(destination.sync_id, _user())
+    name = destination.name
+    destinations.delete_destination(destination, user=_user())
+    db.session.commit()
+    flash(f"Destination “{name}” deleted.")
+    return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+
+
+@bp.route("/syncs/<int:sync_id>/destinations/test", methods=["POST"])
+@permission_required(SYNC_CONFIGURE)
+def test(sync_id: int) -> str:
+    """Test connection with the form's values (the stored password when left empty)."""
+    sync = syncs.get_sync(sync_id, _user())
+    existing: Destination | None = None
+    if request.form.get("destination_id"):
+        existing = destinations.get_destination(int(request.form["destination_id"]))
+        if existing.sync_id != sync.id:
+            abort(404)
+    form = DestinationForm()
+    outcome = connection_test.run(_form_data(form), existing, sync_id=sync.id, user=_user())
+    db.session.commit()  # the audit event of the test
+    return render_template("destinations/_test_result.html", outcome=outcome)

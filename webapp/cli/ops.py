@@ -1,0 +1,52 @@
+"""``flask ops`` (bootstrap for `make run`) and ``flask secrets`` (key rotation)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models.syncs import Destination
+from webapp.services import audit, secrets, users
+
+ops_cli = AppGroup("ops", help="Operations: bootstrap a fresh installation.")
+secrets_cli = AppGroup("secrets", help="Secrets at rest: keys and rotation.")
+
+
+@ops_cli.command("bootstrap")
+def bootstrap() -> None:
+    """Migrate the database and create a first support user when there is none."""
+    upgrade()
+    created = users.ensure_first_support_user()
+    db.session.commit()
+    if created:
+        user, password = created
+        click.echo("=" * 64)
+        click.echo("First support user created (shown once, change it after logging in):")
+        click.echo(f"  email:    {user.email}")
+        click.echo(f"  password: {password}")
+        click.echo("=" * 64)
+
+
+@secrets_cli.command("generate-key")
+def generate_key() -> None:
+    """Print a new key; put it first in LOYALTY_SYNC_SECRETS_KEYS, then run `rotate`."""
+    click.echo(secrets.generate_key())
+
+
+@secrets_cli.command("rotate")
+def rotate() -> None:
+    """Re-encrypt every stored secret with the newest key."""
+    count = 0
+    for destination in db.session.scalars(select(Destination)):
+        if destination.password_encrypted:
+            destination.password_encrypted = secrets.rotate(destination.password_encrypted)
+            count += 1
+        if destination.private_key_encrypted:
+            destination.private_key_encrypted = secrets.rotate(destination.private_key_encrypted)
+            count += 1
+    audit.record("secrets.rotate", detail={"secrets": count})
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} secret(s) with the newest key.")

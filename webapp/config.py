@@ -1,0 +1,131 @@
+"""Configuration: defaults, then environment variables, then the mapping a test passes.
+
+Environment variables use the prefix ``LOYALTY_SYNC_`` (``LOYALTY_SYNC_EXPORT_DIR=...``);
+values are parsed as JSON when they look like JSON, as Flask's ``from_prefixed_env`` does.
+The conventional unprefixed ``DATABASE_URL`` and ``REDIS_URL`` are honoured too, because
+every hosting platform sets those.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "LOYALTY_SYNC"
+
+DEFAULTS: dict[str, Any] = {
+    # Filled from instance/secret_key on first start when not given.
+    "SECRET_KEY": None,
+    # sqlite:///<instance>/loyalty_sync.db when not given.
+    "SQLALCHEMY_DATABASE_URI": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    # Prefix of every RQ queue, so that two deployments (or test runs) can share one Redis.
+    "QUEUE_PREFIX": "loyalty-sync",
+    # Where runs keep their original and deliverable files; <instance>/exports when not given.
+    "EXPORT_DIR": None,
+    # Fernet keys (url-safe base64, newest first) for secrets at rest. Empty: the key file
+    # <instance>/secrets.key is used (created with mode 0600 on first start).
+    "SECRETS_KEYS": [],
+    # Private GnuPG home for PGP encryption; <instance>/gnupg when not given.
+    "GNUPG_HOME": None,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    # Transfers: seconds to wait before retry 1, 2, ... of a failed attempt.
+    "TRANSFER_BACKOFF_SECONDS": [60, 120, 240, 480, 960],
+    # A build or transfer whose heartbeat is older than this is taken for dead.
+    "HEARTBEAT_STALE_SECONDS": 120,
+    "HEARTBEAT_INTERVAL_SECONDS": 15,
+    # Failure notices.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_SENDER": "loyalty-sync@localhost",
+    # Absolute base URL used in links inside failure notices.
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    # Database id of this loyalty program (the {Database #} token of some file names).
+    "DATABASE_NUMBER": 1,
+    # Zone of the loyalty database's own timestamps ("database timezone" in the layouts).
+    "DATABASE_TIMEZONE": "UTC",
+    # Corporate zone (Future Point Expiration file names).
+    "CORPORATE_TIMEZONE": "UTC",
+    # Start demo receivers and demo syncs (make run).
+    "DEMO": False,
+}
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Apply defaults < environment < overrides, then fill the instance-folder defaults."""
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env(ENV_PREFIX)
+    for plain in ("DATABASE_URL", "REDIS_URL"):
+        value = os.environ.get(plain)
+        prefixed = f"{ENV_PREFIX}_{plain}"
+        if value and prefixed not in os.environ:
+            key = "SQLALCHEMY_DATABASE_URI" if plain == "DATABASE_URL" else plain
+            app.config[key] = value
+    if os.environ.get(f"{ENV_PREFIX}_DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ[f"{ENV_PREFIX}_DATABASE_URL"]
+    if overrides:
+        app.config.update(overrides)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'loyalty_sync.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_or_create_secret(instance / "secret_key")
+    if not app.config.get("EXPORT_DIR"):
+        app.config["EXPORT_DIR"] = str(instance / "exports")
+    if not app.config.get("GNUPG_HOME"):
+        app.config["GNUPG_HOME"] = str(instance / "gnupg")
+    keys = app.config.get("SECRETS_KEYS") or []
+    if isinstance(keys, str):
+        keys = [k.strip() for k in keys.split(",") if k.strip()]
+    app.config["SECRETS_KEYS"] = keys
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"timeout": 30})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def normalise_database_url(url: str) -> str:
+    """Select psycopg 3 for PostgreSQL URLs given in the common ``postgres://`` forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def read_or_create_secret(path: Path, make: Callable[[], str] | None = None) -> str:
+    """Return the secret stored in ``path``, creating it (mode 0600) on first use.
+
+    The web app, the worker and the scheduler start together; whichever comes first
+    creates the file (atomically, by link), the others read what it wrote.
+    """
+    if not path.exists():
+        value = make() if make else secrets.token_urlsafe(48)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,58 @@
+"""Error pages. htmx requests get a small fragment instead of a whole page."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from webapp.services.errors import NotFound
+from webapp.services.permissions import PermissionDenied
+
+
+def install_error_handlers(app: Flask) -> None:
+    def render(status: int, title: str, message: str) -> tuple[str, int]:
+        template = (
+            "errors/_fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
+        )
+        return render_template(template, status=status, title=title, message=message), status
+
+    @app.errorhandler(403)
+    def forbidden(_error: HTTPException) -> tuple[str, int]:
+        return render(403, "Not allowed", "Your role does not allow this action.")
+
+    @app.errorhandler(PermissionDenied)
+    def denied(_error: PermissionDenied) -> tuple[str, int]:
+        return render(403, "Not allowed", "Your role does not allow this action.")
+
+    @app.errorhandler(404)
+    def not_found(_error: HTTPException) -> tuple[str, int]:
+        return render(404, "Not found", "There is nothing at this address.")
+
+    @app.errorhandler(NotFound)
+    def service_not_found(error: NotFound) -> tuple[str, int]:
+        return render(404, "Not found", str(error))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> tuple[str, int] | BaseResponse:
+        # A session that ended (logout elsewhere, expiry) loses its CSRF token too: that is
+        # a login problem, so send the user to log in rather than show "bad request".
+        if not current_user.is_authenticated and request.endpoint != "auth.login":
+            from webapp.extensions import login_manager
+
+            return login_manager.unauthorized()
+        if request.headers.get("HX-Request"):
+            response = Response("The page expired; it is being reloaded.", status=400)
+            response.headers["HX-Refresh"] = "true"
+            return response
+        return render(
+            400, "The form expired", f"{error.description} Reload the page and try again."
+        )
+
+    @app.errorhandler(400)
+    def bad_request(error: HTTPException) -> tuple[str, int]:
+        return render(
+            400, "Bad request", error.description or "The request could not be understood."
+        )

@@ -1,0 +1,48 @@
+"""All models, imported here so that Alembic and ``db.create_all`` see every table."""
+
+from webapp.models import loyalty
+from webapp.models.audit import AuditEvent
+from webapp.models.runs import (
+    CreationStatus,
+    FileRole,
+    SyncFile,
+    SyncInstance,
+    Transfer,
+    TransferAttempt,
+    TransferStatus,
+    Trigger,
+)
+from webapp.models.syncs import (
+    MAX_DESTINATIONS,
+    MAX_RETRIES,
+    Compression,
+    Destination,
+    Encryption,
+    Protocol,
+    RecipientKey,
+    Sync,
+)
+from webapp.models.users import Role, User
+
+__all__ = [
+    "MAX_DESTINATIONS",
+    "MAX_RETRIES",
+    "AuditEvent",
+    "Compression",
+    "CreationStatus",
+    "Destination",
+    "Encryption",
+    "FileRole",
+    "Protocol",
+    "RecipientKey",
+    "Role",
+    "Sync",
+    "SyncFile",
+    "SyncInstance",
+    "Transfer",
+    "TransferAttempt",
+    "TransferStatus",
+    "Trigger",
+    "User",
+    "loyalty",
+]

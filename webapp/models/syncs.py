@@ -1,0 +1,269 @@
+"""Sync configuration: a sync, its destinations and its PGP recipients.
+
+Limits that protect receivers (at most 6 destinations, 0-5 retries, valid ports) are
+enforced here and by database constraints, so no code path (form, CLI, job, shell)
+can store a configuration the product does not allow.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from webapp.extensions import db
+from webapp.models.types import UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from webapp.models.runs import SyncInstance
+
+MAX_DESTINATIONS = 6
+MAX_RETRIES = 5
+
+
+class Compression(enum.StrEnum):
+    NONE = "none"
+    GZIP = "gzip"
+    ZIP = "zip"
+
+
+class Encryption(enum.StrEnum):
+    NONE = "none"
+    PGP = "pgp"
+
+
+class Protocol(enum.StrEnum):
+    SFTP = "sftp"
+    FTPS_EXPLICIT = "ftps_explicit"
+    FTPS_IMPLICIT = "ftps_implicit"
+
+    @property
+    def default_port(self) -> int:
+        return {"sftp": 22, "ftps_explicit": 21, "ftps_implicit": 990}[self.value]
+
+    @property
+    def label(self) -> str:
+        return {
+            "sftp": "sFTP (SSH)",
+            "ftps_explicit": "SSL FTP (explicit, AUTH TLS)",
+            "ftps_implicit": "SSL FTP (implicit TLS)",
+        }[self.value]
+
+
+def check_execution_time(value: str) -> str:
+    """``HH:MM`` on a 24-hour clock, or ValueError with the message a user sees."""
+    parts = (value or "").split(":")
+    if (
+        len(parts) != 2
+        or not all(p.isdigit() and len(p) == 2 for p in parts)
+        or not (0 <= int(parts[0]) <= 23 and 0 <= int(parts[1]) <= 59)
+    ):
+        raise ValueError("Execution time must be HH:MM on a 24-hour clock, e.g. 03:30.")
+    return value
+
+
+def check_timezone(value: str) -> str:
+    """An IANA zone name, or ValueError with the message a user sees."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(
+            f"Unknown timezone {value!r}; use an IANA name such as Europe/London."
+        ) from None
+    return value
+
+
+class Sync(db.Model):  # type: ignore[name-defined]
+    """One configured sync: a type, its scope, its schedule and its packaging."""
+
+    __tablename__ = "syncs"
+    __table_args__ = (CheckConstraint("length(execution_time) = 5", name="execution_time_hhmm"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type_key: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # Scope parameters chosen by support at creation, e.g. {"descriptor_id": 7}.
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    execution_time: Mapped[str] = mapped_column(String(5), default="03:00")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    compression: Mapped[Compression] = mapped_column(
+        str_enum(Compression, "compression"), default=Compression.NONE
+    )
+    encryption: Mapped[Encryption] = mapped_column(
+        str_enum(Encryption, "encryption"), default=Encryption.NONE
+    )
+    pgp_armor: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The sync type's own options (Points Setting, file kinds, max records per file, ...).
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notify_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Incremental position reached by the last created file; moved only with a created file.
+    watermark: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Last scheduled slot (UTC) the scheduler has dealt with; see jobs.schedule.
+    last_scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Build lease (jobs.lease): which run holds the right to build, and its last heartbeat.
+    build_lease_instance_id: Mapped[int | None]
+    build_lease_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    enabled_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enabled_changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    destinations: Mapped[list[Destination]] = relationship(
+        back_populates="sync",
+        cascade="all, delete-orphan",
+        order_by="Destination.position",
+    )
+    recipient_keys: Mapped[list[RecipientKey]] = relationship(
+        back_populates="sync", cascade="all, delete-orphan", order_by="RecipientKey.id"
+    )
+    instances: Mapped[list[SyncInstance]] = relationship(
+        back_populates="sync", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @validates("name")
+    def _check_name(self, _key: str, value: str) -> str:
+        value = (value or "").strip()
+        if not value:
+            raise ValueError("A sync needs a name.")
+        if len(value) > 120:
+            raise ValueError("A sync name has at most 120 characters.")
+        return value
+
+    @validates("execution_time")
+    def _check_time(self, _key: str, value: str) -> str:
+        return check_execution_time(value)
+
+    @validates("timezone")
+    def _check_zone(self, _key: str, value: str) -> str:
+        return check_timezone(value)
+
+    @validates("destinations")
+    def _check_destination_count(self, _key: str, destination: Destination) -> Destination:
+        if len(self.destinations) >= MAX_DESTINATIONS:
+            raise ValueError(f"A sync has at most {MAX_DESTINATIONS} destinations.")
+        return destination
+
+    def __repr__(self) -> str:
+        return f"<Sync {self.id} {self.type_key} {self.name!r}>"
+
+
+class Destination(db.Model):  # type: ignore[name-defined]
+    """Where a sync's files go. ``position`` (1-6, unique per sync) caps the count in the database."""
+
+    __tablename__ = "destinations"
+    __table_args__ = (
+        UniqueConstraint("sync_id", "position"),
+        CheckConstraint(f"position BETWEEN 1 AND {MAX_DESTINATIONS}", name="position_range"),
+        CheckConstraint(f"retries BETWEEN 0 AND {MAX_RETRIES}", name="retries_range"),
+        CheckConstraint("port IS NULL OR port BETWEEN 1 AND 65535", name="port_range"),
+        CheckConstraint("length(host) > 0", name="host_present"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("syncs.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(120))
+    protocol: Mapped[Protocol] = mapped_column(str_enum(Protocol, "protocol"))
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int | None]
+    directory: Mapped[str] = mapped_column(String(1024), default="")
+    username: Mapped[str] = mapped_column(String(255))
+    # Fernet tokens (services.secrets); never rendered, never logged.
+    password_encrypted: Mapped[str | None] = mapped_column(Text)
+    private_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    # SFTP: pinned "SHA256:..." host key fingerprint. FTPS: pinned certificate sha256 (hex).
+    host_key_fingerprint: Mapped[str | None] = mapped_column(String(128))
+    # The pinned key's algorithm (e.g. "ssh-ed25519"): a server with several host keys is
+    # asked for this one, so it keeps showing the key that was pinned.
+    host_key_type: Mapped[str | None] = mapped_column(String(40))
+    tls_fingerprint: Mapped[str | None] = mapped_column(String(128))
+    retries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    sync: Mapped[Sync] = relationship(back_populates="destinations")
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or Protocol(self.protocol).default_port
+
+    @validates("retries")
+    def _check_retries(self, _key: str, value: int) -> int:
+        if value is None or not 0 <= int(value) <= MAX_RETRIES:
+            raise ValueError(f"Retries must be between 0 and {MAX_RETRIES}.")
+        return int(value)
+
+    @validates("port")
+    def _check_port(self, _key: str, value: int | None) -> int | None:
+        if value is not None and not 1 <= int(value) <= 65535:
+            raise ValueError("Port must be between 1 and 65535 (leave it empty for the default).")
+        return value
+
+    @validates("host")
+    def _check_host(self, _key: str, value: str) -> str:
+        value = (value or "").strip()
+        if not value:
+            raise ValueError("Server address is required.")
+        if any(c.isspace() for c in value) or "/" in value:
+            raise ValueError(
+                "Server address is a host name or IP address, without spaces or slashes."
+            )
+        return value
+
+    @validates("name")
+    def _check_name(self, _key: str, value: str) -> str:
+        value = (value or "").strip()
+        if not value:
+            raise ValueError("Sync Target Name is required.")
+        return value
+
+    @validates("username")
+    def _check_username(self, _key: str, value: str) -> str:
+        value = (value or "").strip()
+        if not value:
+            raise ValueError("Server user is required.")
+        return value
+
+    @validates("position")
+    def _check_position(self, _key: str, value: int) -> int:
+        if not 1 <= value <= MAX_DESTINATIONS:
+            raise ValueError(f"A sync has at most {MAX_DESTINATIONS} destinations.")
+        return value
+
+    def __repr__(self) -> str:  # no secrets here, ever
+        return f"<Destination {self.id} {self.protocol} {self.host}>"
+
+
+class RecipientKey(db.Model):  # type: ignore[name-defined]
+    """A PGP public key the sync's files are encrypted to. Public keys are not secrets."""
+
+    __tablename__ = "recipient_keys"
+    __table_args__ = (UniqueConstraint("sync_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("syncs.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    user_ids: Mapped[str] = mapped_column(String(512), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    armored: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sync: Mapped[Sync] = relationship(back_populates="recipient_keys")

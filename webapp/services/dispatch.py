@@ -1,0 +1,110 @@
+"""Hands work to the RQ workers. The only module outside ``jobs/`` that knows about RQ.
+
+Jobs are named by dotted path (``jobs.runs.create_files``) so that services need not
+import the job code, and take ids only (RQ pickles its payloads). Timeouts come from
+the work: a build gets the longest recent build of its sync times three, at least
+30 minutes; a transfer gets its bytes at 1 MB/s plus ten minutes. A dead worker is
+found by the heartbeat sweeper long before either runs out.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app
+from rq import Queue
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models.runs import CreationStatus, SyncInstance, Transfer
+from webapp.services.redis_client import redis_client
+
+BUILD_JOB = "jobs.runs.create_files"
+TRANSFER_JOB = "jobs.runs.transfer"
+TICK_JOB = "jobs.tick.tick"
+
+
+def queue_names() -> tuple[str, str]:
+    """(builds, transfers). Workers listen to both; builds first."""
+    prefix = current_app.config["QUEUE_PREFIX"]
+    return f"{prefix}-builds", f"{prefix}-transfers"
+
+
+def queue(kind: str) -> Queue:
+    builds, transfers = queue_names()
+    return Queue(builds if kind == "builds" else transfers, connection=redis_client())
+
+
+def build_timeout(instance: SyncInstance) -> int:
+    recent = db.session.execute(
+        select(SyncInstance.creation_started_at, SyncInstance.creation_finished_at)
+        .where(
+            SyncInstance.sync_id == instance.sync_id,
+            SyncInstance.creation_status == CreationStatus.SUCCEEDED,
+            SyncInstance.creation_finished_at.is_not(None),
+        )
+        .order_by(SyncInstance.id.desc())
+        .limit(10)
+    ).all()
+    longest = max(
+        (
+            (finished - started).total_seconds()
+            for started, finished in recent
+            if started and finished
+        ),
+        default=0.0,
+    )
+    return int(max(30 * 60, 3 * longest))
+
+
+def transfer_timeout(transfer: Transfer) -> int:
+    return int(10 * 60 + (transfer.bytes_total or 0) / 1_000_000)
+
+
+def enqueue_build(instance: SyncInstance) -> str:
+    job_id = f"build-{instance.id}-{uuid.uuid4().hex[:8]}"
+    instance.job_id = job_id
+    queue("builds").enqueue(
+        BUILD_JOB,
+        instance.id,
+        job_id=job_id,
+        job_timeout=build_timeout(instance),
+        result_ttl=24 * 3600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"build sync {instance.sync_id} run {instance.id}",
+    )
+    return job_id
+
+
+def enqueue_transfer(transfer: Transfer) -> str:
+    job_id = f"transfer-{transfer.id}-{uuid.uuid4().hex[:8]}"
+    transfer.job_id = job_id
+    queue("transfers").enqueue(
+        TRANSFER_JOB,
+        transfer.id,
+        job_id=job_id,
+        job_timeout=transfer_timeout(transfer),
+        result_ttl=24 * 3600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"transfer run {transfer.instance_id} to {transfer.destination_name}",
+    )
+    return job_id
+
+
+def job_is_alive(job_id: str | None) -> bool:
+    """True when RQ still has the job queued, scheduled or running."""
+    if not job_id:
+        return False
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        job = Job.fetch(job_id, connection=redis_client())
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=True) in (
+        JobStatus.QUEUED,
+        JobStatus.STARTED,
+        JobStatus.SCHEDULED,
+        JobStatus.DEFERRED,
+    )

@@ -1,0 +1,293 @@
+"""The rules for syncs: creation by support, enable/disable, settings.
+
+Every function takes the acting user, checks the permission itself (views and the
+CLI call these, so neither can forget), validates everything before changing
+anything, and records an audit event in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+
+import exporters
+from exporters.base import OptionsInvalid, SyncType
+from webapp.extensions import db
+from webapp.models.runs import SyncInstance
+from webapp.models.syncs import Compression, Encryption, Sync, check_execution_time, check_timezone
+from webapp.models.types import utcnow
+from webapp.models.users import User
+from webapp.services import audit
+from webapp.services.errors import NotFound, ValidationError
+from webapp.services.permissions import (
+    SYNC_CONFIGURE,
+    SYNC_CREATE,
+    SYNC_MANAGE,
+    SYNC_VIEW,
+    require,
+)
+
+EMAIL_PATTERN = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$|^[^@\s,;]+@localhost$")
+
+
+def sync_type_of(sync: Sync) -> SyncType:
+    try:
+        return exporters.get(sync.type_key)
+    except KeyError:
+        raise ValidationError(
+            {"type": f"Sync type {sync.type_key!r} is not available in this version."}
+        ) from None
+
+
+def get_sync(sync_id: int, user: User | None) -> Sync:
+    if user is not None:
+        require(user, SYNC_VIEW)
+    sync = db.session.get(Sync, sync_id)
+    if sync is None:
+        raise NotFound(f"No sync with id {sync_id}.")
+    return sync
+
+
+def list_syncs(user: User | None) -> list[Sync]:
+    if user is not None:
+        require(user, SYNC_VIEW)
+    return list(db.session.scalars(select(Sync).order_by(Sync.name, Sync.id)))
+
+
+def create_sync(
+    type_key: str,
+    name: str,
+    params: dict[str, Any],
+    *,
+    user: User | None,
+    actor: str | None = None,
+) -> Sync:
+    """Create a sync of a registered type, bound to its scope object (support only)."""
+    if user is not None:
+        require(user, SYNC_CREATE)
+    errors: dict[str, str] = {}
+    try:
+        sync_type = exporters.get(type_key)
+    except KeyError:
+        known = ", ".join(sorted(exporters.registry())) or "none are registered yet"
+        raise ValidationError({"type": f"Unknown sync type {type_key!r} ({known})."}) from None
+    if not (name or "").strip():
+        errors["name"] = "A sync needs a name."
+    elif len(name.strip()) > 120:
+        errors["name"] = "A sync name has at most 120 characters."
+    scope: dict[str, Any] = {}
+    if sync_type.scope is not None:
+        param = sync_type.scope
+        raw = params.get(param.key)
+        if raw in (None, ""):
+            errors[param.key] = f"{param.label} is required for a {sync_type.label}."
+        else:
+            try:
+                object_id = int(raw)
+            except (TypeError, ValueError):
+                errors[param.key] = f"{param.label} must be chosen from the list."
+            else:
+                if param.external_reference(db.session(), object_id) is None:
+                    errors[param.key] = f"No {param.label.lower()} with id {object_id}."
+                else:
+                    scope[param.key] = object_id
+    extra = set(params) - ({sync_type.scope.key} if sync_type.scope else set())
+    if extra:
+        errors["params"] = f"{sync_type.label} takes no parameter {', '.join(sorted(extra))}."
+    if errors:
+        raise ValidationError(errors)
+    sync = Sync(
+        type_key=type_key,
+        name=name.strip(),
+        scope=scope,
+        options=sync_type.default_options(),
+        enabled=False,
+        created_by_id=user.id if user else None,
+    )
+    db.session.add(sync)
+    db.session.flush()
+    audit.record(
+        "sync.create",
+        obj=sync,
+        detail={"type": type_key, "name": sync.name, "scope": scope},
+        user=user,
+        actor=actor,
+    )
+    return sync
+
+
+def set_enabled(sync: Sync, enabled: bool, *, user: User | None, actor: str | None = None) -> None:
+    """Enable or disable a sync; enabling never runs past days (the scheduler starts from now)."""
+    if user is not None:
+        require(user, SYNC_MANAGE)
+    if sync.enabled == enabled:
+        return
+    sync.enabled = enabled
+    sync.enabled_changed_at = utcnow()
+    sync.enabled_changed_by_id = user.id if user else None
+    if enabled:
+        # Slots before this moment are not "missed": the sync was off.
+        sync.last_scheduled_for = utcnow()
+    audit.record("sync.enable" if enabled else "sync.disable", obj=sync, user=user, actor=actor)
+
+
+SETTINGS_FIELDS = (
+    "execution_time",
+    "timezone",
+    "compression",
+    "encryption",
+    "pgp_armor",
+    "notify_emails",
+)
+
+
+def update_settings(
+    sync: Sync,
+    changes: dict[str, Any],
+    *,
+    user: User | None,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """Apply settings and type options; all-or-nothing. Returns what changed (for the audit)."""
+    if user is not None:
+        require(user, SYNC_CONFIGURE)
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "options":
+            continue
+        if key not in SETTINGS_FIELDS:
+            errors[key] = f"Unknown setting {key!r}."
+            continue
+        try:
+            clean[key] = _clean_setting(key, value)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    options = sync.options
+    if "options" in changes:
+        try:
+            options = sync_type_of(sync).clean_options(changes["options"], base=sync.options)
+        except OptionsInvalid as exc:
+            errors.update({f"options.{k}": v for k, v in exc.errors.items()})
+    encryption = clean.get("encryption", sync.encryption)
+    if encryption == Encryption.PGP and not sync.recipient_keys:
+        errors["encryption"] = "Add at least one recipient public key before choosing PGP."
+    if errors:
+        raise ValidationError(errors)
+    changed: dict[str, Any] = {}
+    for key, value in clean.items():
+        if getattr(sync, key) != value:
+            changed[key] = {"from": _plain(getattr(sync, key)), "to": _plain(value)}
+            setattr(sync, key, value)
+    if {"execution_time", "timezone"} & changed.keys():
+        # A new time counts from now: an earlier time today must not run at once.
+        sync.last_scheduled_for = utcnow()
+    if options != sync.options:
+        changed["options"] = {"from": sync.options, "to": options}
+        sync.options = options
+    if changed:
+        audit.record("sync.settings", obj=sync, detail=changed, user=user, actor=actor)
+    return changed
+
+
+def delete_sync(sync: Sync, *, user: User | None, actor: str | None = None) -> None:
+    if user is not None:
+        require(user, SYNC_CREATE)
+    audit.record(
+        "sync.delete",
+        obj=sync,
+        detail={"type": sync.type_key, "name": sync.name},
+        user=user,
+        actor=actor,
+    )
+    db.session.delete(sync)
+
+
+def last_runs(items: list[Sync]) -> dict[int, SyncInstance]:
+    """The newest run of each sync, in one query (for the list page)."""
+    ids = [s.id for s in items]
+    if not ids:
+        return {}
+    newest = (
+        select(func.max(SyncInstance.id))
+        .where(SyncInstance.sync_id.in_(ids))
+        .group_by(SyncInstance.sync_id)
+    )
+    runs = db.session.scalars(select(SyncInstance).where(SyncInstance.id.in_(newest)))
+    return {run.sync_id: run for run in runs}
+
+
+def destination_counts(items: list[Sync]) -> dict[int, int]:
+    """How many destinations each sync has, in one query (the list shows the count)."""
+    from webapp.models.syncs import Destination
+
+    ids = [s.id for s in items]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Destination.sync_id, func.count())
+        .where(Destination.sync_id.in_(ids))
+        .group_by(Destination.sync_id)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def scope_label(sync: Sync) -> str | None:
+    """What the sync is bound to, e.g. "Member descriptor: ABC", or None."""
+    try:
+        sync_type = exporters.get(sync.type_key)
+    except KeyError:
+        return None
+    if sync_type.scope is None:
+        return None
+    object_id = (sync.scope or {}).get(sync_type.scope.key)
+    if object_id is None:
+        return None
+    ref = sync_type.scope.external_reference(db.session(), int(object_id))
+    return f"{sync_type.scope.label}: {ref if ref is not None else f'#{object_id} (deleted)'}"
+
+
+def instance_count(sync: Sync) -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(SyncInstance).where(SyncInstance.sync_id == sync.id)
+        )
+        or 0
+    )
+
+
+def _clean_setting(key: str, value: Any) -> Any:
+    if key == "execution_time":
+        return check_execution_time(str(value).strip())
+    if key == "timezone":
+        return check_timezone(str(value).strip())
+    if key == "compression":
+        try:
+            return Compression(str(value))
+        except ValueError:
+            raise ValueError("Compression is none, gzip or zip.") from None
+    if key == "encryption":
+        try:
+            return Encryption(str(value))
+        except ValueError:
+            raise ValueError("Encryption is none or pgp.") from None
+    if key == "pgp_armor":
+        return (
+            str(value).lower() in ("1", "true", "yes", "on")
+            if not isinstance(value, bool)
+            else value
+        )
+    if key == "notify_emails":
+        items = re.split(r"[\s,;]+", value) if isinstance(value, str) else list(value or [])
+        emails = [i.strip().lower() for i in items if i and i.strip()]
+        bad = [e for e in emails if not EMAIL_PATTERN.match(e)]
+        if bad:
+            raise ValueError(f"Not an email address: {', '.join(bad)}.")
+        return list(dict.fromkeys(emails))
+    raise ValueError(f"Unknown setting {key!r}.")
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
