@@ -19,7 +19,8 @@ SQLite: the seed's connection also turns off foreign-key enforcement and fsync
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -72,6 +73,14 @@ def epoch(moment: datetime) -> float:
     return (moment.astimezone(UTC).replace(tzinfo=None) - EPOCH).total_seconds()
 
 
+# How long a PostgreSQL seed waits for a table another connection holds.
+LOCK_TIMEOUT_SECONDS = 60
+
+
+class TablesBusy(RuntimeError):
+    """Another connection holds a table the bulk load must restructure."""
+
+
 class BulkWriter:
     """Inserts rows (tuples in the order of the given columns) into the models' tables."""
 
@@ -96,6 +105,12 @@ class BulkWriter:
             ):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
+        else:
+            # The seed drops indexes and keys of tables nobody else should be using; a
+            # forgotten open transaction elsewhere must fail it, not stall it forever.
+            with self._driver.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
+            self._driver.commit()
 
     def table(self, name: str) -> Table:
         table: Table = db.metadata.tables[name]
@@ -135,14 +150,31 @@ class BulkWriter:
     def defer_indexes(self, tables: Iterable[str]) -> int:
         """Drop the secondary indexes of ``tables`` until ``restore_indexes``."""
         quote = self.engine.dialect.identifier_preparer.quote
-        cursor = self._driver.cursor()
-        for name in tables:
-            for index in sorted(self.table(name).indexes, key=lambda i: str(i.name)):
-                cursor.execute(f"DROP INDEX IF EXISTS {quote(str(index.name))}")
-                self._deferred.append(index)
-        cursor.close()
-        self.commit()
+        dropped: list[Index] = []
+        with self._lock_waits_fail():
+            cursor = self._driver.cursor()
+            for name in tables:
+                for index in sorted(self.table(name).indexes, key=lambda i: str(i.name)):
+                    cursor.execute(f"DROP INDEX IF EXISTS {quote(str(index.name))}")
+                    dropped.append(index)
+            cursor.close()
+            self.commit()
+        self._deferred.extend(dropped)  # only once the drops are committed
         return len(self._deferred)
+
+    @contextmanager
+    def _lock_waits_fail(self) -> Iterator[None]:
+        """Turn PostgreSQL's lock timeout into a message that says what to do."""
+        try:
+            yield
+        except Exception as exc:
+            if type(exc).__name__ != "LockNotAvailable":
+                raise
+            self.rollback()
+            raise TablesBusy(
+                "Another connection holds the loyalty tables (an open transaction?); "
+                f"nothing was seeded. Close it and seed again. The database said: {exc}"
+            ) from exc
 
     def defer_foreign_keys(self, tables: Iterable[str]) -> int:
         """PostgreSQL: drop the foreign keys of ``tables`` until ``restore_indexes``.
@@ -153,15 +185,19 @@ class BulkWriter:
         if self.dialect != "postgresql":
             return 0
         dialect = self.engine.dialect
-        with self._driver.cursor() as cursor:
-            for name in tables:
-                keys = sorted(self.table(name).foreign_key_constraints, key=lambda k: str(k.name))
-                for key in keys:
-                    cursor.execute(
-                        str(DropConstraint(key, if_exists=True).compile(dialect=dialect))
-                    )
-                    self._deferred_keys.append(key)
-        self.commit()
+        dropped: list[ForeignKeyConstraint] = []
+        with self._lock_waits_fail():
+            with self._driver.cursor() as cursor:
+                for name in tables:
+                    table = self.table(name)
+                    keys = sorted(table.foreign_key_constraints, key=lambda k: str(k.name))
+                    for key in keys:
+                        cursor.execute(
+                            str(DropConstraint(key, if_exists=True).compile(dialect=dialect))
+                        )
+                        dropped.append(key)
+            self.commit()
+        self._deferred_keys.extend(dropped)  # only once the drops are committed
         return len(self._deferred_keys)
 
     def restore_indexes(self) -> None:

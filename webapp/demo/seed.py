@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, func, select
 
 from webapp.demo import people, reference
-from webapp.demo.bulk import BulkWriter, Formats
+from webapp.demo.bulk import BulkWriter, Formats, TablesBusy
 from webapp.models.loyalty import Location, Member
 
 Progress = Callable[[str], None]
@@ -86,8 +86,11 @@ def seed(
     started = time.perf_counter()
     writer = BulkWriter(engine)
     try:
-        writer.defer_indexes([*REFERENCE_TABLES, *people.TABLES])
-        writer.defer_foreign_keys([*REFERENCE_TABLES, *people.TABLES])
+        try:
+            writer.defer_indexes([*REFERENCE_TABLES, *people.TABLES])
+            writer.defer_foreign_keys([*REFERENCE_TABLES, *people.TABLES])
+        except TablesBusy as exc:
+            raise SeedError(str(exc)) from exc
         rows, ref = reference.build(
             members, random.Random(f"{seed}:reference"), Formats(writer.dialect), as_of, now
         )

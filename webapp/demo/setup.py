@@ -75,7 +75,11 @@ def set_up_demo(root: Path, say: Any = print) -> list[Sync]:
     from receivers.ftps_server import ensure_certificate
     from receivers.sftp_server import fingerprint, load_host_key
 
-    if not db.session.scalar(select(func.count()).select_from(Member)):
+    empty = not db.session.scalar(select(func.count()).select_from(Member))
+    # End this read before the seed's bulk connection drops and rebuilds indexes: on
+    # PostgreSQL an open transaction that has read `members` blocks that DDL for good.
+    db.session.rollback()
+    if empty:
         from webapp.demo.activity import simulate
         from webapp.demo.seed import seed
 
@@ -84,7 +88,9 @@ def set_up_demo(root: Path, say: Any = print) -> list[Sync]:
         # A few days of changes, so the incremental syncs have something to send.
         simulate(db.session(), 3, seed=1)
         db.session.commit()
-    existing = list(db.session.scalars(select(Sync).where(Sync.is_demo.is_(True))))
+    existing = list(
+        db.session.scalars(select(Sync).where(Sync.is_demo.is_(True)).order_by(Sync.id))
+    )
     if existing:
         return existing
     settings = receiver_settings(root)

@@ -197,3 +197,26 @@ def test_cli_seed_then_activity_feeds_the_incremental_exports(app: Any) -> None:
 def test_activity_needs_a_program(app: Any) -> None:
     result = app.test_cli_runner().invoke(args=["demo", "activity", "--days", "1"])
     assert result.exit_code != 0 and "flask demo seed" in result.output
+
+
+def test_seed_fails_clearly_while_another_transaction_holds_the_tables(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no lock timeout for DDL; PostgreSQL waits, so it must give up")
+    from webapp.demo import bulk
+
+    monkeypatch.setattr(bulk, "LOCK_TIMEOUT_SECONDS", 1)
+    with db.engine.connect() as reader:
+        reader.execute(select(func.count()).select_from(Member))  # an open read transaction
+        with pytest.raises(SeedError, match="Another connection holds the loyalty tables"):
+            _seed(10)
+    # Nothing was seeded and the schema is whole: every index and key is still there.
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+        assert connection.execute(select(func.count()).select_from(Member)).scalar_one() == 0
+    _seed(10)  # and with the transaction gone, the seed goes through
