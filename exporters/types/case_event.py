@@ -25,10 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from exporters.base import Column, ExportContext, ExportResult, FileKind, Semantics, SyncType
+from exporters.change_window import export_window, window_reference
 from exporters.naming import YMD, YMDHMS, NameRule
 from exporters.sql import int_field, text_field, timestamp_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import (
     Case,
     CaseCategory,
@@ -39,7 +38,7 @@ from webapp.models.loyalty import (
     Descriptor,
     Member,
 )
-from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
+from webapp.models.loyalty.changefeed import Watermark, window
 from webapp.models.loyalty.enums import CaseAction
 
 if TYPE_CHECKING:
@@ -176,20 +175,12 @@ def _query_for(ctx: ExportContext, until: Watermark) -> AnySelect:
 
 
 def export(ctx: ExportContext) -> ExportResult:
-    until = current_watermark(ctx.session)
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_window(
+        ctx,
+        _query_for,
         name_for=NAME.namer(ctx, numbered=False),
         header=[c.header for c in COLUMNS],
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, _query_for(ctx, until)))
-    return ExportResult(files=writer.close(), watermark=until)
-
-
-def _reference(ctx: ExportContext) -> list[AnySelect]:
-    return [_query_for(ctx, current_watermark(ctx.session))]
 
 
 SYNC_TYPE = SyncType(
@@ -230,5 +221,5 @@ SYNC_TYPE = SyncType(
         "File name: date only (`yyyyMMdd`), as documented; a second run on the same day "
         "adds the time (`CaseUpdatesSync_yyyyMMddHHmmss.txt`), so no earlier file is replaced.",
     ),
-    reference_queries=_reference,
+    reference_queries=window_reference(_query_for),
 )

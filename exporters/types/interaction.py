@@ -23,11 +23,10 @@ from exporters.base import (
     Semantics,
     SyncType,
 )
+from exporters.change_window import export_window, window_reference
 from exporters.naming import YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
 from exporters.sql import int_field, text_field, timestamp_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import (
     ChangeKind,
     ChangeLog,
@@ -37,7 +36,7 @@ from webapp.models.loyalty import (
     Location,
     Member,
 )
-from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
+from webapp.models.loyalty.changefeed import Watermark, window
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -122,22 +121,14 @@ def _query_for(ctx: ExportContext, until: Watermark) -> AnySelect:
 
 
 def export(ctx: ExportContext) -> ExportResult:
-    until = current_watermark(ctx.session)
     max_records = ctx.options.get(MAX_RECORDS)
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_window(
+        ctx,
+        _query_for,
         name_for=NAME.namer(ctx, numbered=max_records is not None),
         header=[c.header for c in COLUMNS],
         max_records=max_records,
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, _query_for(ctx, until)))
-    return ExportResult(files=writer.close(), watermark=until)
-
-
-def _reference(ctx: ExportContext) -> list[AnySelect]:
-    return [_query_for(ctx, current_watermark(ctx.session))]
 
 
 SYNC_TYPE = SyncType(
@@ -170,5 +161,5 @@ SYNC_TYPE = SyncType(
         "The product's page shows the 9th header name as `Inte ractionTypeExternalRef`, a "
         "line-wrap artifact; the file writes `InteractionTypeExternalRef`.",
     ),
-    reference_queries=_reference,
+    reference_queries=window_reference(_query_for),
 )

@@ -36,10 +36,9 @@ from exporters.base import (
     Semantics,
     SyncType,
 )
+from exporters.change_window import export_window, window_reference
 from exporters.naming import YMDHMS, NameRule
 from exporters.sql import Expr, date_field, decimal_field, int_field, text_field, timestamp_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import (
     ChangeKind,
     ChangeLog,
@@ -53,7 +52,7 @@ from webapp.models.loyalty import (
     RewardTrigger,
     RewardType,
 )
-from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
+from webapp.models.loyalty.changefeed import Watermark, window
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect
@@ -350,22 +349,14 @@ def _query_for(ctx: ExportContext, until: Watermark) -> AnySelect:
 
 
 def export(ctx: ExportContext) -> ExportResult:
-    until = current_watermark(ctx.session)
     # SYNC# is the sync session: this run's id. A preview export outside a run has none: 0.
     session_id = ctx.instance_id if ctx.instance_id is not None else 0
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_window(
+        ctx,
+        _query_for,
         name_for=NAME.namer(ctx, numbered=False, db=str(ctx.database_number), sync=str(session_id)),
         header=None,
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, _query_for(ctx, until)))
-    return ExportResult(files=writer.close(), watermark=until)
-
-
-def _reference(ctx: ExportContext) -> list[AnySelect]:
-    return [_query_for(ctx, current_watermark(ctx.session))]
 
 
 SYNC_TYPE = SyncType(
@@ -418,5 +409,5 @@ SYNC_TYPE = SyncType(
         "id of the run (shown on the dashboard). An export outside a run (the CLI preview) "
         "has no session and writes `0`. No file number: the layout is never split.",
     ),
-    reference_queries=_reference,
+    reference_queries=window_reference(_query_for),
 )
