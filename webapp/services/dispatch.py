@@ -62,31 +62,39 @@ def transfer_timeout(transfer: Transfer) -> int:
 
 
 def enqueue_build(instance: SyncInstance) -> str:
-    job_id = f"build-{instance.id}-{uuid.uuid4().hex[:8]}"
-    instance.job_id = job_id
-    queue("builds").enqueue(
+    instance.job_id = _enqueue(
+        "builds",
         BUILD_JOB,
         instance.id,
-        job_id=job_id,
-        job_timeout=build_timeout(instance),
-        result_ttl=24 * 3600,
-        failure_ttl=7 * 24 * 3600,
+        timeout=build_timeout(instance),
         description=f"build sync {instance.sync_id} run {instance.id}",
     )
-    return job_id
+    return instance.job_id
 
 
 def enqueue_transfer(transfer: Transfer) -> str:
-    job_id = f"transfer-{transfer.id}-{uuid.uuid4().hex[:8]}"
-    transfer.job_id = job_id
-    queue("transfers").enqueue(
+    transfer.job_id = _enqueue(
+        "transfers",
         TRANSFER_JOB,
         transfer.id,
+        timeout=transfer_timeout(transfer),
+        description=f"transfer run {transfer.instance_id} to {transfer.destination_name}",
+    )
+    return transfer.job_id
+
+
+def _enqueue(kind: str, job: str, row_id: int, *, timeout: int, description: str) -> str:
+    """Queue ``job(row_id)`` under a fresh id that names the row (the sweeper and the
+    dashboard find a row's job by the id stored on the row)."""
+    job_id = f"{kind.removesuffix('s')}-{row_id}-{uuid.uuid4().hex[:8]}"
+    queue(kind).enqueue(
+        job,
+        row_id,
         job_id=job_id,
-        job_timeout=transfer_timeout(transfer),
+        job_timeout=timeout,
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,
-        description=f"transfer run {transfer.instance_id} to {transfer.destination_name}",
+        description=description,
     )
     return job_id
 
