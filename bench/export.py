@@ -103,6 +103,7 @@ def prepare(url: str, instance: Path, members: int) -> None:
     with app.app_context():
         upgrade()
         have = db.session.scalar(select(func.count()).select_from(Member))
+        db.session.rollback()  # the seed restructures tables: hold no lock on them
         if not have:
             started = time.perf_counter()
             seed(db.engine, members, seed=1, workers=os.cpu_count() or 1, progress=print)
@@ -222,6 +223,22 @@ def reference_seconds(url: str, queries: list[str], workdir: Path) -> tuple[floa
     return time.perf_counter() - started, lines
 
 
+def create_database_if_missing(url: str) -> None:
+    """A PostgreSQL bench database is kept between runs (like the SQLite file)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        ).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -249,6 +266,8 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="lsync-bench-export-"))
     instance = work / "instance"
+    if url.startswith("postgresql"):
+        create_database_if_missing(url)
     prepare(url, instance, args.members)
     keys = [k for k in args.types.split(",") if k] or [t.key for t in exporters.all_types()]
     print(

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from exporters.base import Column, ExportContext, ExportResult, FileKind, Semantics, SyncType
-from exporters.change_window import export_window, window_reference
 from exporters.naming import YMD, YMDHMS, NameRule
+from exporters.single_file import export_one_file, window_reference
 from exporters.sql import int_field, text_field, timestamp_field
 from webapp.models.loyalty import (
     Case,
@@ -38,7 +38,7 @@ from webapp.models.loyalty import (
     Descriptor,
     Member,
 )
-from webapp.models.loyalty.changefeed import Watermark, window
+from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
 from webapp.models.loyalty.enums import CaseAction
 
 if TYPE_CHECKING:
@@ -175,11 +175,13 @@ def _query_for(ctx: ExportContext, until: Watermark) -> AnySelect:
 
 
 def export(ctx: ExportContext) -> ExportResult:
-    return export_window(
+    until = current_watermark(ctx.session)
+    return export_one_file(
         ctx,
-        _query_for,
+        _query_for(ctx, until),
         name_for=NAME.namer(ctx, numbered=False),
         header=[c.header for c in COLUMNS],
+        watermark=until,
     )
 
 

@@ -23,9 +23,9 @@ from exporters.base import (
     Semantics,
     SyncType,
 )
-from exporters.change_window import export_window, window_reference
 from exporters.naming import YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
+from exporters.single_file import export_one_file, window_reference
 from exporters.sql import int_field, text_field, timestamp_field
 from webapp.models.loyalty import (
     ChangeKind,
@@ -36,7 +36,7 @@ from webapp.models.loyalty import (
     Location,
     Member,
 )
-from webapp.models.loyalty.changefeed import Watermark, window
+from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -121,13 +121,15 @@ def _query_for(ctx: ExportContext, until: Watermark) -> AnySelect:
 
 
 def export(ctx: ExportContext) -> ExportResult:
+    until = current_watermark(ctx.session)
     max_records = ctx.options.get(MAX_RECORDS)
-    return export_window(
+    return export_one_file(
         ctx,
-        _query_for,
+        _query_for(ctx, until),
         name_for=NAME.namer(ctx, numbered=max_records is not None),
         header=[c.header for c in COLUMNS],
         max_records=max_records,
+        watermark=until,
     )
 
 

@@ -34,9 +34,8 @@ from exporters.base import (
     SyncType,
 )
 from exporters.naming import MDYHMS, NameRule
+from exporters.single_file import export_one_file
 from exporters.sql import Expr, bool_field, int_field, text_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import (
     BusinessUnit,
     CustomFieldEntity,
@@ -206,15 +205,12 @@ def export(ctx: ExportContext) -> ExportResult:
     details = bool(ctx.options.get(SYNC_DETAILS))
     fields = _fields(ctx)
     header = [column.header for column, _, _ in _chosen(details)] + custom_columns.headers(fields)
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        query(details, fields),
         name_for=NAME.namer(ctx, numbered=False),
         header=header,
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, query(details, fields)))
-    return ExportResult(files=writer.close())
 
 
 SYNC_TYPE = SyncType(

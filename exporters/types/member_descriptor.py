@@ -18,9 +18,8 @@ from sqlalchemy import or_, select
 from exporters import scopes
 from exporters.base import Column, ExportContext, ExportResult, FileKind, Semantics, SyncType
 from exporters.naming import MDYHMS, NameRule, name_token
+from exporters.single_file import export_one_file
 from exporters.sql import date_field, int_field, text_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import Descriptor, DescriptorAssignment, Member
 
 if TYPE_CHECKING:
@@ -73,15 +72,12 @@ def query(descriptor_id: int, on: date) -> AnySelect:
 
 def export(ctx: ExportContext) -> ExportResult:
     ref = scopes.reference(scopes.DESCRIPTOR, ctx.session, ctx.scope)
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        query(int(ctx.scope["descriptor_id"]), ctx.local_date),
         name_for=NAME.namer(ctx, numbered=False, ref=name_token(ref)),
         header=[c.header for c in COLUMNS],
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, query(int(ctx.scope["descriptor_id"]), ctx.local_date)))
-    return ExportResult(files=writer.close())
 
 
 SYNC_TYPE = SyncType(

@@ -50,10 +50,10 @@ from exporters.base import (
     SyncType,
 )
 from exporters.naming import NameRule
+from exporters.single_file import export_one_file
 from exporters.sql import bool_field, date_field, decimal_field, int_field, text_field
 from exporters.sql import timestamp_field as ts_field
-from exporters.stream import stream
-from exporters.writer import DELIMITER, RecordWriter
+from exporters.writer import DELIMITER
 from webapp.models.loyalty import (
     AccountId,
     AccountIdType,
@@ -770,15 +770,13 @@ def _run_query(ctx: ExportContext, until: Watermark) -> AnySelect:
 def export(ctx: ExportContext) -> ExportResult:
     until = current_watermark(ctx.session)
     rule = WITH_POINTS if ctx.options.get(POINTS) else STANDARD
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        _run_query(ctx, until),
         name_for=rule.namer(ctx, numbered=False),
         header=None,
-        progress=ctx.progress,
+        watermark=until,
     )
-    writer.write_rows(stream(ctx.session, _run_query(ctx, until)))
-    return ExportResult(files=writer.close(), watermark=until)
 
 
 SYNC_TYPE = SyncType(

@@ -44,9 +44,8 @@ from exporters.base import (
 )
 from exporters.naming import YMDHMS, NameRule
 from exporters.options import max_records_option
+from exporters.single_file import export_one_file
 from exporters.sql import decimal_field, int_field, text_field, timestamp_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import Member, PointExpirationProjection
 
 if TYPE_CHECKING:
@@ -163,16 +162,13 @@ def _query_for(ctx: ExportContext) -> AnySelect:
 
 def export(ctx: ExportContext) -> ExportResult:
     max_records = ctx.options.get("max_records")
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        _query_for(ctx),
         name_for=NAME.namer(ctx, numbered=True),
         header=header(cycle_dates(corporate_date(ctx))),
         max_records=int(max_records) if max_records else None,
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, _query_for(ctx)))
-    return ExportResult(files=writer.close())
 
 
 SYNC_TYPE = SyncType(

@@ -36,9 +36,8 @@ from exporters.base import (
     SyncType,
 )
 from exporters.naming import YMD, YMDHMS, NameRule
+from exporters.single_file import export_one_file
 from exporters.sql import int_field, text_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import (
     ChangeKind,
     ChangeLog,
@@ -144,15 +143,13 @@ def _query_for(ctx: ExportContext, until: Watermark) -> AnySelect:
 def export(ctx: ExportContext) -> ExportResult:
     # Taken inside the run's snapshot, before the rows are read: the window ends here.
     until = current_watermark(ctx.session)
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        _query_for(ctx, until),
         name_for=NAME.namer(ctx, numbered=False),
         header=[c.header for c in COLUMNS],
-        progress=ctx.progress,
+        watermark=until,
     )
-    writer.write_rows(stream(ctx.session, _query_for(ctx, until)))
-    return ExportResult(files=writer.close(), watermark=until)
 
 
 SYNC_TYPE = SyncType(

@@ -30,9 +30,8 @@ from exporters.base import (
 )
 from exporters.naming import MDYHMS, NameRule, name_token
 from exporters.options import MAX_RECORDS, max_records_option
+from exporters.single_file import export_one_file
 from exporters.sql import int_field, text_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import Member, MemberRanking, RankingLevel, RankingSet
 
 if TYPE_CHECKING:
@@ -110,16 +109,13 @@ def query(ranking_set_id: int) -> AnySelect:
 def export(ctx: ExportContext) -> ExportResult:
     ref = scopes.reference(scopes.RANKING_SET, ctx.session, ctx.scope)
     max_records = ctx.options.get(MAX_RECORDS)
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        query(int(ctx.scope[scopes.RANKING_SET.key])),
         name_for=NAME.namer(ctx, numbered=max_records is not None, ref=name_token(ref)),
         header=[c.header for c in COLUMNS],
         max_records=max_records,
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, query(int(ctx.scope[scopes.RANKING_SET.key]))))
-    return ExportResult(files=writer.close())
 
 
 SYNC_TYPE = SyncType(

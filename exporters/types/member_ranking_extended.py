@@ -33,9 +33,8 @@ from exporters.base import (
 )
 from exporters.naming import YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
+from exporters.single_file import export_one_file
 from exporters.sql import date_field, int_field, text_field, timestamp_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import (
     ChangeKind,
     ChangeLog,
@@ -290,16 +289,14 @@ def export(ctx: ExportContext) -> ExportResult:
     scopes.reference(scopes.RANKING_SET, ctx.session, ctx.scope)  # fails clearly if gone
     until = current_watermark(ctx.session)
     max_records = ctx.options.get(MAX_RECORDS)
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        _run_query(ctx, until),
         name_for=NAME.namer(ctx, numbered=True),
         header=[c.header for c in COLUMNS],
         max_records=max_records,
-        progress=ctx.progress,
+        watermark=until,
     )
-    writer.write_rows(stream(ctx.session, _run_query(ctx, until)))
-    return ExportResult(files=writer.close(), watermark=until)
 
 
 SYNC_TYPE = SyncType(

@@ -36,9 +36,8 @@ from exporters.base import (
 )
 from exporters.naming import MDYHMS, NameRule
 from exporters.options import max_records_option
+from exporters.single_file import export_one_file
 from exporters.sql import int_field, text_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import Member, MemberRfm
 
 if TYPE_CHECKING:
@@ -145,16 +144,13 @@ def query() -> AnySelect:
 
 def export(ctx: ExportContext) -> ExportResult:
     max_records = ctx.options.get("max_records")
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        query(),
         name_for=NAME.namer(ctx, numbered=True, ref=name_token(ctx)),
         header=[c.header for c in COLUMNS] if ctx.options.get("header") else None,
         max_records=int(max_records) if max_records else None,
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, query()))
-    return ExportResult(files=writer.close())
 
 
 SYNC_TYPE = SyncType(

@@ -31,9 +31,8 @@ from exporters.base import (
     SyncType,
 )
 from exporters.naming import YMDHMS, NameRule
+from exporters.single_file import export_one_file
 from exporters.sql import bool_field, int_field, text_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import CustomFieldEntity, Product, ProductCustomValue
 
 if TYPE_CHECKING:
@@ -104,15 +103,12 @@ def _fields(ctx: ExportContext) -> list[custom_columns.Definition]:
 def export(ctx: ExportContext) -> ExportResult:
     fields = _fields(ctx)
     header = [c.header for c in COLUMNS] + custom_columns.headers(fields)
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        query(fields),
         name_for=NAME.namer(ctx, numbered=False),
         header=header if ctx.options.get(HEADER) else None,
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, query(fields)))
-    return ExportResult(files=writer.close())
 
 
 SYNC_TYPE = SyncType(

@@ -36,8 +36,8 @@ from exporters.base import (
     Semantics,
     SyncType,
 )
-from exporters.change_window import export_window, window_reference
 from exporters.naming import YMDHMS, NameRule
+from exporters.single_file import export_one_file, window_reference
 from exporters.sql import Expr, date_field, decimal_field, int_field, text_field, timestamp_field
 from webapp.models.loyalty import (
     ChangeKind,
@@ -52,7 +52,7 @@ from webapp.models.loyalty import (
     RewardTrigger,
     RewardType,
 )
-from webapp.models.loyalty.changefeed import Watermark, window
+from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect
@@ -349,13 +349,15 @@ def _query_for(ctx: ExportContext, until: Watermark) -> AnySelect:
 
 
 def export(ctx: ExportContext) -> ExportResult:
+    until = current_watermark(ctx.session)
     # SYNC# is the sync session: this run's id. A preview export outside a run has none: 0.
     session_id = ctx.instance_id if ctx.instance_id is not None else 0
-    return export_window(
+    return export_one_file(
         ctx,
-        _query_for,
+        _query_for(ctx, until),
         name_for=NAME.namer(ctx, numbered=False, db=str(ctx.database_number), sync=str(session_id)),
         header=None,
+        watermark=until,
     )
 
 

@@ -25,9 +25,8 @@ from exporters.base import (
 )
 from exporters.naming import YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
+from exporters.single_file import export_one_file
 from exporters.sql import int_field, text_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import RewardCategory, RewardType
 
 if TYPE_CHECKING:
@@ -76,9 +75,9 @@ def query() -> AnySelect:
 
 def export(ctx: ExportContext) -> ExportResult:
     max_records = ctx.options.get(MAX_RECORDS)
-    writer = RecordWriter(
-        ctx.out_dir,
-        kind="",
+    return export_one_file(
+        ctx,
+        query(),
         name_for=NAME.namer(
             ctx,
             numbered=max_records is not None,
@@ -87,10 +86,7 @@ def export(ctx: ExportContext) -> ExportResult:
         ),
         header=[c.header for c in COLUMNS],
         max_records=max_records,
-        progress=ctx.progress,
     )
-    writer.write_rows(stream(ctx.session, query()))
-    return ExportResult(files=writer.close())
 
 
 SYNC_TYPE = SyncType(
