@@ -31,9 +31,8 @@ from exporters.base import (
 )
 from exporters.naming import MDYHMS, NameRule, name_token
 from exporters.options import MAX_RECORDS, max_records_option
+from exporters.single_file import export_one_file
 from exporters.sql import date_field, int_field, text_field
-from exporters.stream import stream
-from exporters.writer import RecordWriter
 from webapp.models.loyalty import Member
 
 if TYPE_CHECKING:
@@ -122,16 +121,13 @@ def membership_sync_type(
     def export(ctx: ExportContext) -> ExportResult:
         ref = scopes.reference(scope, ctx.session, ctx.scope)
         max_records = ctx.options.get(MAX_RECORDS)
-        writer = RecordWriter(
-            ctx.out_dir,
-            kind="",
+        return export_one_file(
+            ctx,
+            query(int(ctx.scope[group_key]), ctx.local_date),
             name_for=name.namer(ctx, numbered=bool(max_records), ref=name_token(ref)),
             header=[c.header for c in columns],
             max_records=int(max_records) if max_records else None,
-            progress=ctx.progress,
         )
-        writer.write_rows(stream(ctx.session, query(int(ctx.scope[group_key]), ctx.local_date)))
-        return ExportResult(files=writer.close())
 
     return SyncType(
         key=f"{lower}_member",

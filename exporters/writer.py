@@ -25,12 +25,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO, TypeVar
 
 from exporters.base import OriginalFile
 
 DELIMITER = "|"
 LINE_END = "\r\n"
+ENCODING = "utf-8"
+_LINE_END_BYTES = LINE_END.encode(ENCODING)
+# How many records go to the file in one write.
+BATCH = 5000
+
+_Record = TypeVar("_Record", str, bytes)
+
+
+def _encode_lines(lines: list[str]) -> bytes:
+    return (LINE_END.join(lines) + LINE_END).encode(ENCODING)
+
+
+def _join_encoded(records: list[bytes]) -> bytes:
+    return _LINE_END_BYTES.join(records) + _LINE_END_BYTES
+
+
 DELIMITER_SUBSTITUTE = "\u00a6"
 
 _UNSAFE = re.compile(r"[|\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -79,7 +95,7 @@ class RecordWriter:
         self.progress = progress
         self.files: list[OriginalFile] = []
         self.total = 0
-        self._handle: IO[str] | None = None
+        self._handle: BinaryIO | None = None
         self._in_file = 0
 
     def _open_next(self) -> None:
@@ -87,9 +103,9 @@ class RecordWriter:
         path = self.out_dir / self.name_for(len(self.files) + 1)
         if path.exists():
             raise FileExistsError(f"{path.name} was already written by this run")
-        self._handle = path.open("w", encoding="utf-8", newline="", buffering=1 << 20)
+        self._handle = path.open("wb", buffering=1 << 20)
         if self.header_line is not None:
-            self._handle.write(self.header_line)
+            self._handle.write(self.header_line.encode(ENCODING))
         self.files.append(OriginalFile(path=path, kind=self.kind, rows=0))
         self._in_file = 0
 
@@ -104,44 +120,53 @@ class RecordWriter:
         self.write_line(DELIMITER.join(values))
 
     def write_line(self, line: str) -> None:
-        if self._handle is None or (
-            self.max_records is not None and self._in_file >= self.max_records
-        ):
-            self._open_next()
-        assert self._handle is not None
-        self._handle.write(line)
-        self._handle.write(LINE_END)
-        self._in_file += 1
-        self.total += 1
-        if self.progress is not None and self.total % PROGRESS_EVERY == 0:
-            self.progress(self.total)
+        self._write([line], _encode_lines)
 
     def write_rows(self, rows: Iterable[Sequence[str]]) -> None:
         """Write many records; the fast path for a stream of formatted rows."""
         join = DELIMITER.join
-        if self.max_records is None:
-            if self._handle is None:
-                self._open_next()
-            handle = self._handle
-            assert handle is not None
-            batch: list[str] = []
-            for row in rows:
-                batch.append(join(row))
-                if len(batch) >= 5000:
-                    self._flush_batch(handle, batch)
-                    batch = []
-            if batch:
-                self._flush_batch(handle, batch)
-            return
+        batch: list[str] = []
         for row in rows:
-            self.write_line(join(row))
+            batch.append(join(row))
+            if len(batch) >= BATCH:
+                self._write(batch, _encode_lines)
+                batch = []
+        if batch:
+            self._write(batch, _encode_lines)
 
-    def _flush_batch(self, handle: IO[str], batch: list[str]) -> None:
-        handle.write(LINE_END.join(batch))
-        handle.write(LINE_END)
+    def write_encoded_records(self, records: Iterable[bytes]) -> None:
+        """Write records already joined with the delimiter and encoded (no line end),
+        as ``exporters.stream.copy_records`` yields them from the database."""
+        batch: list[bytes] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= BATCH:
+                self._write(batch, _join_encoded)
+                batch = []
+        if batch:
+            self._write(batch, _join_encoded)
+
+    def _write(self, records: list[_Record], encode: Callable[[list[_Record]], bytes]) -> None:
+        """Write a batch of records, opening (and at the maximum, rolling over to) the
+        next file as needed; a file is opened only for a record that goes into it."""
+        start = 0
+        while start < len(records):
+            if self._handle is None or (
+                self.max_records is not None and self._in_file >= self.max_records
+            ):
+                self._open_next()
+            assert self._handle is not None
+            room = len(records) - start
+            if self.max_records is not None:
+                room = min(room, self.max_records - self._in_file)
+            self._handle.write(encode(records[start : start + room]))
+            start += room
+            self._counted(room)
+
+    def _counted(self, records: int) -> None:
         before = self.total
-        self._in_file += len(batch)
-        self.total += len(batch)
+        self._in_file += records
+        self.total += records
         if self.progress is not None and before // PROGRESS_EVERY != self.total // PROGRESS_EVERY:
             self.progress(self.total)
 

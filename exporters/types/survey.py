@@ -17,7 +17,6 @@ records it as "no data" (the watermark still moves: nothing was held back).
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import chain
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -32,8 +31,8 @@ from exporters.base import (
 )
 from exporters.naming import YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
+from exporters.single_file import write_query
 from exporters.sql import bool_field, int_field, text_field, timestamp_field
-from exporters.stream import stream
 from exporters.writer import RecordWriter
 from webapp.models.loyalty import (
     ChangeKind,
@@ -146,12 +145,9 @@ def export(ctx: ExportContext) -> ExportResult:
             max_records=max_records,
             progress=_offset(ctx.progress, written),
         )
-        rows = stream(ctx.session, statement)
-        first = next(rows, None)
-        # RecordWriter.write_rows opens file 1 even for no rows; a type without answers
-        # must not have a file, so the writer only sees a stream that has rows.
-        if first is not None:
-            writer.write_rows(chain((first,), rows))
+        write_query(writer, ctx.session, statement)
+        # A question type without answers has no file (the writer opens one only for a
+        # record, and is told not to write an empty one).
         result.files += writer.close(write_empty=False)
         written += writer.total
     return result

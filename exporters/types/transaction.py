@@ -36,6 +36,7 @@ from exporters.base import (
 )
 from exporters.naming import YMD, YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
+from exporters.single_file import write_query
 from exporters.sql import (
     Expr,
     bool_field,
@@ -45,7 +46,6 @@ from exporters.sql import (
     text_field,
     timestamp_field,
 )
-from exporters.stream import stream
 from exporters.writer import RecordWriter
 from webapp.models.loyalty import (
     ChangeKind,
@@ -723,7 +723,7 @@ def export(ctx: ExportContext) -> ExportResult:
             max_records=max_records,
             progress=_after(ctx.progress, written),
         )
-        writer.write_rows(stream(ctx.session, QUERIES[kind](w, fields)))
+        write_query(writer, ctx.session, QUERIES[kind](w, fields))
         # Every chosen kind is written every run, header only when it has no records, so
         # a receiver can tell "nothing happened" from "a file went missing".
         files += writer.close()

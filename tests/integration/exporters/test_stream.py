@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from exporters.sql import int_field, text_field
@@ -45,3 +45,56 @@ def test_processed_columns_keep_their_processing(app: Flask) -> None:
     # UTCDateTime's result processing ran: an aware datetime, not the stored text.
     assert row[0] == member.enrolled_at
     assert row[0].tzinfo is not None
+
+
+AWKWARD = "Zoë \\ back\\slash \\n \x08\x0b\x0c\x01 100% %% %(x)s ¦ 東京"
+
+
+def _records_both_ways(query: Any) -> tuple[list[bytes] | None, list[bytes]]:
+    from exporters.stream import copy_records
+
+    with read_snapshot(db.engine) as connection:
+        session = Session(bind=connection)
+        copied = copy_records(session, query, "|")
+        by_copy = list(copied) if copied is not None else None
+        by_rows = ["|".join(row).encode() for row in stream(session, query)]
+        session.close()
+    return by_copy, by_rows
+
+
+def test_copy_gives_the_bytes_of_the_rows_with_every_escape_undone(app: Flask) -> None:
+    """On PostgreSQL the exporters stream through COPY: the same bytes as the rows, for
+    values COPY escapes (backslash, control characters) and SQL that holds '%'."""
+    for n in range(3):
+        enrol(f"C{n}", first_name=f"Name {n}")
+    db.session.commit()
+    db.session.execute(Member.__table__.update().values(last_name=AWKWARD))
+    db.session.commit()
+    query = (
+        select(
+            int_field(Member.id),
+            text_field(Member.last_name),
+            text_field(Member.first_name + literal("|50%")),
+        )
+        .where(Member.last_name.like("Zo%"))
+        .order_by(Member.id)
+    )
+    by_copy, by_rows = _records_both_ways(query)
+    assert len(by_rows) == 3 and AWKWARD.replace("|", "¦").encode() in by_rows[0]
+    if db.engine.dialect.name != "postgresql":
+        assert by_copy is None  # SQLite has no COPY: the rows path
+        return
+    assert by_copy == by_rows
+
+
+def test_copy_is_not_used_for_columns_a_type_processes(app: Flask) -> None:
+    enrol("D1")
+    db.session.commit()
+    by_copy, _ = _records_both_ways(select(int_field(Member.id), text_field(Member.last_name)))
+    assert by_copy is not None or db.engine.dialect.name != "postgresql"
+    from exporters.stream import copy_records
+
+    with read_snapshot(db.engine) as connection:
+        session = Session(bind=connection)
+        assert copy_records(session, select(Member.enrolled_at), "|") is None
+        session.close()
