@@ -1,6 +1,7 @@
 """Fan-out: one run to 1 and to 6 SFTP destinations, and a 1,000,000-member run end to end.
 
     .venv/bin/python bench/fanout.py [--database bench/results/export-1000000.db] [--rounds 3]
+    .venv/bin/python bench/fanout.py --database-url postgresql://postgres@127.0.0.1:5432/lsync_bench_1m
 
 Uses the seeded database bench/export.py leaves in bench/results/ (run that first), a
 real OpenSSH sshd on 127.0.0.1 (the test fixture's, with six upload folders), a private
@@ -102,9 +103,15 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database", default=str(ROOT / "bench" / "results" / "export-1000000.db"))
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL database bench/export.py seeded (instead of --database)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    if not Path(args.database).exists():
+    url = args.database_url or f"sqlite:///{Path(args.database).resolve()}"
+    if not args.database_url and not Path(args.database).exists():
         print(f"{args.database} does not exist: run bench/export.py first (it seeds and keeps it).")
         return 2
 
@@ -125,7 +132,7 @@ def main() -> int:
     recipient = GpgRecipient.create()
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(args.database).resolve()}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "INSTANCE_PATH": str(work / "instance"),
             "REDIS_URL": redis.url,
             "EXPORT_DIR": str(work / "exports"),
@@ -183,7 +190,7 @@ def main() -> int:
             workers = [start_worker(app, work / f"worker{i}.log") for i in range(WORKERS)]
             time.sleep(1)
             print(
-                f"{members:,} members in the database; VIP descriptor: {vip_members:,} members; "
+                f"{members:,} members in {url.rsplit('/', 1)[-1]}; VIP descriptor: {vip_members:,} members; "
                 f"{WORKERS} workers; load average {os.getloadavg()[0]:.1f}\n"
             )
             timings: dict[str, list[dict[str, float]]] = {"1": [], "6": []}
