@@ -9,17 +9,21 @@ double it.
 
 from __future__ import annotations
 
+import importlib
 import os
 from datetime import UTC, datetime
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.orm import configure_mappers
 
 from webapp.extensions import db
 from webapp.services.dispatch import TICK_JOB, queue_names
 from webapp.services.redis_client import redis_client
 
 TICK_ID = "loyalty-sync-tick"
+# What the work horses run: imported by the worker before it forks them.
+JOB_MODULES = ("jobs.runs", "jobs.tick", "delivery.transports.sftp", "delivery.transports.ftps")
 TICK_INTERVAL_SECONDS = 60
 
 
@@ -31,7 +35,10 @@ def worker_command(burst: bool, simple: bool) -> None:
     """Run an RQ worker on the build and transfer queues."""
     from rq import SimpleWorker, Worker
 
+    _import_job_code()
     engine = db.engine
+    with engine.connect():  # the dialect learns the server once, not in every work horse
+        pass
     engine.dispose()
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     worker_class = SimpleWorker if simple else Worker
@@ -39,6 +46,20 @@ def worker_command(burst: bool, simple: bool) -> None:
     worker = worker_class(names, connection=redis_client())
     click.echo(f"Worker on {', '.join(names)}")
     worker.work(burst=burst, with_scheduler=False)
+
+
+def _import_job_code() -> None:
+    """Import the jobs, the transports and the sync types, and configure the ORM, once,
+    here: RQ forks a work horse per job, so without this every job did it all again
+    before its work (bench/fanout.py: a transfer's span fell from 0.29 s to 0.19 s, and
+    a build started 0.25 s sooner).
+    """
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    import exporters
+
+    exporters.registry()  # imports the 17 sync type modules
+    configure_mappers()  # done once per process, on its first query otherwise
 
 
 def register_tick() -> None:
