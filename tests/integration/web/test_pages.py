@@ -404,3 +404,27 @@ def test_audit_page_filters(sync: Sync, make_user: Any, login: Login) -> None:
     assert "<code>sync.enable</code>" in page and "<code>auth.login</code>" not in page
     by_user = client.get(f"/support/audit?user={support.id}&action=auth.login").text
     assert "<code>auth.login</code>" in by_user and "<code>sync.enable</code>" not in by_user
+
+
+def test_list_shows_each_syncs_newest_run(
+    app: Flask, sync: Sync, platform_test_type: SyncType, make_user: Any, login: Login
+) -> None:
+    from webapp.services import syncs
+
+    other = Sync(type_key=platform_test_type.key, name="Never run", options={"rows": 1})
+    busy = Sync(type_key=platform_test_type.key, name="Busy", options={"rows": 1})
+    db.session.add_all([other, busy])
+    db.session.commit()
+    # Interleaved, so the newest of one sync is older than another sync's runs.
+    make_run(app, sync, CreationStatus.SUCCEEDED)
+    make_run(app, busy, CreationStatus.SUCCEEDED)
+    newest = make_run(app, sync, CreationStatus.FAILED)
+    busy_newest = make_run(app, busy, CreationStatus.RUNNING)
+    last = syncs.last_runs([sync, other, busy])
+    assert {k: v.id for k, v in last.items()} == {sync.id: newest.id, busy.id: busy_newest.id}
+    page = login(make_user("viewer")).get("/syncs").text
+    row = page[page.index(f'id="sync-row-{sync.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'class="status failed"' in row
+    never = page[page.index(f'id="sync-row-{other.id}"') :]
+    assert "never run" in never[: never.index("</tr>")]
