@@ -417,7 +417,13 @@ def _attempt(app: Flask, row: Transfer) -> str:
         with Heartbeat(app, beat), open_transport(endpoint_for(destination)) as transport:
             for sync_file in files:
                 local = export_root / sync_file.path
-                transport.upload(local, sync_file.name, progress=report, overwrite=True)
+                transport.upload(
+                    local,
+                    sync_file.name,
+                    progress=report,
+                    overwrite=True,
+                    temp_token=f"t{row.id}",  # a retry replaces a cut attempt's leftover
+                )
                 sent_before += sync_file.size
     except DeliveryError as exc:
         attempt.bytes_sent = sent_before

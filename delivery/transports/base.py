@@ -9,7 +9,8 @@ here, once:
   (:func:`delivery.naming.temp_name`), checks that the stored size equals the local size,
   then renames to the final name. A failed or cut transfer leaves nothing under the final
   name and removes its temporary file while the connection still works (a dead
-  connection cannot; the leftover is a hidden ``.part`` file no receiver pattern matches).
+  connection cannot; the leftover is a hidden ``.part`` file no receiver pattern matches,
+  and the next attempt of the same transfer removes it: see ``temp_token``).
   Overwrite policy: with ``overwrite=True`` an existing final file is replaced (atomically
   where the protocol can, see each transport); with ``overwrite=False`` the upload stops
   with ``remote_exists`` before sending anything.
@@ -180,8 +181,15 @@ class Transport(ABC):
         remote_name: str,
         progress: Progress | None = None,
         overwrite: bool = True,
+        temp_token: str | None = None,
     ) -> UploadResult:
-        """Send ``local`` as ``remote_name`` in the endpoint's directory; see the module doc."""
+        """Send ``local`` as ``remote_name`` in the endpoint's directory; see the module doc.
+
+        ``temp_token`` names the temporary file the same way on every call (the run jobs
+        pass the transfer's id): an attempt cut off with its connection leaves its
+        temporary file behind, and the next attempt of the same transfer removes it
+        before it uploads, so retries never pile up leftovers at a receiver.
+        """
         name = validate_remote_name(remote_name)
         local = Path(local)
         started = time.monotonic()
@@ -195,7 +203,9 @@ class Transport(ABC):
             self._before_upload()
             if not overwrite and self._call(self._exists, name):
                 raise self._error(ErrorKind.REMOTE_EXISTS, name=name)
-            partial = temp_name(name)
+            partial = temp_name(name, temp_token)
+            if temp_token is not None:
+                self._discard(partial)  # an earlier attempt's leftover, if there is one
             try:
                 self._call(self._store, source, partial, size, _guard_progress(progress))
                 stored = self._call(self._size, partial)

@@ -177,7 +177,11 @@ def test_server_stopped_mid_transfer_leaves_no_final_file(
     progress = ProgressLog(at=4 * 1024 * 1024, action=ftps.stop)
     try:
         error = _upload_fails(
-            ftps.endpoint(directory=remote_dir), local, "big.txt", progress=progress
+            ftps.endpoint(directory=remote_dir),
+            local,
+            "big.txt",
+            progress=progress,
+            temp_token="t7",
         )
     finally:
         ftps.restart()
@@ -185,9 +189,13 @@ def test_server_stopped_mid_transfer_leaves_no_final_file(
     assert error.kind is ErrorKind.CONNECTION_LOST
     assert error.retryable is True
     assert "big.txt" not in listing(on_disk)
+    # The dead connection could not remove its temporary file ...
+    assert temp_files(on_disk) == [".big.txt.t7.part"]
+    # ... and the retry of the same transfer (same token) replaces it and succeeds.
     with open_transport(ftps.endpoint(directory=remote_dir)) as transport:
-        transport.upload(local, "big.txt")
+        transport.upload(local, "big.txt", temp_token="t7")
     assert sha256(on_disk / "big.txt") == sha256(local)
+    assert listing(on_disk) == ["big.txt"]
 
 
 def test_names_with_spaces_and_non_ascii(ftps: VsftpdServer, tmp_path: Path) -> None:
