@@ -153,6 +153,8 @@ def test_worker_killed_mid_transfer_is_retried(
     assert done.status == TransferStatus.SUCCEEDED
     (deliverable,) = latest(sync).deliverables
     assert received(folder) == {deliverable.name: deliverable.sha256}
+    # The killed attempt's temporary file was replaced by the retry's, then renamed.
+    assert sorted(p.name for p in folder.iterdir()) == [deliverable.name]
 
 
 def test_manual_run_waits_for_the_build_under_way(
