@@ -171,3 +171,32 @@ def test_same_day_runs_never_reuse_a_name(
     ).all()
     assert len(names) == len(set(names)) == 3
     assert len(received(folder)) == 3
+
+
+def test_a_password_never_reaches_logs_errors_or_the_audit_log(
+    app: Flask,
+    make_sync: Any,
+    sftp_destination: Any,
+    run_jobs: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A refused login is reported by what failed, never with the secret that was tried."""
+    import logging
+
+    secret = "Wrong-Secret-Pw-4711"
+    caplog.set_level(logging.DEBUG)  # paramiko, RQ, SQLAlchemy and ours, all of it
+    sync = make_sync()
+    destination, folder = sftp_destination(
+        sync, password=secret, password_confirm=secret, retries="1"
+    )
+    runs.start_manual_run(sync, user=None, actor="test")
+    run_jobs()
+    (transfer,) = latest(sync).transfers
+    assert transfer.status == TransferStatus.FAILED and received(folder) == {}
+    errors = [transfer.error or "", *(a.error or "" for a in transfer.attempts)]
+    assert any("auth" in e.lower() or "password" in e.lower() for e in errors), errors
+    assert all(secret not in e for e in errors)
+    assert caplog.records and secret not in caplog.text
+    for event in db.session.scalars(select(AuditEvent)):
+        assert secret not in repr({c.key: getattr(event, c.key) for c in AuditEvent.__table__.c})
+    assert destination.password_encrypted and secret not in destination.password_encrypted
