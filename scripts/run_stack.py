@@ -24,6 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from jobs.redis_process import answers, start_redis  # noqa: E402
 
+# RQ workers: transfers to several destinations run in parallel, one per worker.
+WORKERS = 3
+
 
 def main() -> int:
     bin_dir = Path(sys.executable).parent
@@ -46,11 +49,28 @@ def main() -> int:
     env["REDIS_URL"] = redis_url
     env["LOYALTY_SYNC_REDIS_URL"] = redis_url
 
+    demo = env.get("DEMO", "1") != "0"
+    flask = str(bin_dir / "flask")
     try:
-        subprocess.run([str(bin_dir / "flask"), "ops", "bootstrap"], env=env, cwd=ROOT, check=True)
+        subprocess.run([flask, "ops", "bootstrap"], env=env, cwd=ROOT, check=True)
+        if demo:
+            subprocess.run([flask, "demo", "setup"], env=env, cwd=ROOT, check=True)
         print(f"Open http://127.0.0.1:{env['PORT']} and log in. Ctrl-C stops everything.")
+        processes = ["web", "worker", "scheduler", *(["receivers"] if demo else [])]
         honcho = subprocess.Popen(
-            [str(bin_dir / "honcho"), "start", "-f", str(ROOT / "Procfile")], env=env, cwd=ROOT
+            [
+                str(bin_dir / "honcho"),
+                "start",
+                "--procfile",
+                str(ROOT / "Procfile"),
+                "--port",
+                env["PORT"],
+                "--concurrency",
+                f"worker={WORKERS}",
+                *processes,
+            ],
+            env=env,
+            cwd=ROOT,
         )
         try:
             return honcho.wait()

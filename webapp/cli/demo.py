@@ -90,7 +90,11 @@ def setup_command() -> None:
 
     from webapp.demo.setup import set_up_demo
 
-    set_up_demo(Path(__file__).resolve().parents[2], say=click.echo)
+    created = set_up_demo(Path(__file__).resolve().parents[2], say=click.echo)
+    click.echo(
+        f"Demo syncs ({len(created)}), delivering to the demo receivers: "
+        + ", ".join(f"#{sync.id} {sync.name}" for sync in created)
+    )
 
 
 @demo_cli.command("receivers")

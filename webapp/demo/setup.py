@@ -49,8 +49,9 @@ class ReceiverSettings:
 
 
 def receiver_settings(root: Path) -> ReceiverSettings:
-    """Where the demo receivers keep files and credentials (created on first use, 0600)."""
-    folder = root / "var" / "demo-receivers"
+    """Where the demo receivers keep files and credentials (created on first use, 0600):
+    ``var/demo-receivers`` in the checkout, or ``DEMO_RECEIVERS_DIR``."""
+    folder = Path(os.environ.get("DEMO_RECEIVERS_DIR") or root / "var" / "demo-receivers")
     folder.mkdir(parents=True, exist_ok=True)
     credentials = folder / "credentials.json"
     if not credentials.exists():

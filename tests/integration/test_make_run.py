@@ -1,0 +1,153 @@
+"""`make run` (scripts/run_stack.py) on a fresh instance: the whole stack comes up, and
+with the demo a new user's first Process New Sync lands files at the demo receivers.
+
+The stack runs as a new user would start it (honcho, gunicorn, three workers, the
+scheduler, the receivers), on free ports, with its own Redis, SQLite file and receiver
+folder, so it touches nothing of the checkout's own ``instance/`` or ``var/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from jobs.redis_process import free_port, start_redis
+
+pytestmark = [pytest.mark.nodb, pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+class Stack:
+    def __init__(self, tmp: Path, demo: bool) -> None:
+        self.redis = start_redis(tmp / "redis")
+        self.port = free_port()
+        self.sftp_port, self.ftps_port = free_port(), free_port()
+        self.receivers = tmp / "receivers"
+        self.log = tmp / "stack.log"
+        self.env = {
+            **os.environ,
+            "DEMO": "1" if demo else "0",
+            "PORT": str(self.port),
+            "REDIS_URL": self.redis.url,
+            "LOYALTY_SYNC_INSTANCE_PATH": str(tmp / "instance"),
+            "LOYALTY_SYNC_DATABASE_URL": f"sqlite:///{tmp / 'stack.db'}",
+            "LOYALTY_SYNC_EXPORT_DIR": str(tmp / "exports"),
+            "DEMO_RECEIVERS_DIR": str(self.receivers),
+            "DEMO_SFTP_PORT": str(self.sftp_port),
+            "DEMO_FTPS_PORT": str(self.ftps_port),
+            "FLASK_APP": "wsgi",
+        }
+        self.env.pop("TEST_DATABASE_URL", None)
+        self.log_file = self.log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "scripts/run_stack.py"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_until_up(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the stack exited:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/login", timeout=2) as r:
+                    if r.status == 200 and self.output().count("Worker on") == 3:
+                        return  # three RQ workers: transfers run in parallel
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"the stack did not come up:\n{self.output()}")
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "flask"), *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)  # Ctrl-C, as a user stops it
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log_file.close()
+        self.redis.stop()
+
+
+@pytest.fixture
+def stack_factory(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    started: list[Stack] = []
+
+    def start(demo: bool) -> Stack:
+        stack = Stack(tmp_path, demo)
+        started.append(stack)
+        return stack
+
+    yield start
+    for stack in started:
+        stack.stop()
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_make_run_with_the_demo_delivers_a_first_run(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    stack = stack_factory(demo=True)
+    stack.wait_until_up()
+    output = stack.output()
+    assert "First support user created" in output and "Demo syncs (" in output
+    assert "Scheduler: tick every 60 s" in output
+    listed = stack.flask("sync", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    syncs = json.loads(listed.stdout)
+    assert len(syncs) >= 3 and all(s["destinations"] == 2 for s in syncs)
+    descriptor = next(s for s in syncs if s["type"] == "member_descriptor")
+    run = stack.flask("sync", "run", str(descriptor["id"]), "--wait", "--json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    row = json.loads(run.stdout)
+    assert row["creation_status"] == "succeeded"
+    assert [t["status"] for t in row["transfers"]] == ["succeeded", "succeeded"]
+    for protocol in ("sftp", "ftps"):
+        arrived = list((stack.receivers / protocol).rglob("*.txt"))
+        assert arrived, f"nothing arrived at the demo {protocol} receiver"
+    assert listening(stack.sftp_port) and listening(stack.ftps_port)
+
+
+def test_make_run_without_the_demo_starts_no_demo(stack_factory: Callable[..., Stack]) -> None:
+    stack = stack_factory(demo=False)
+    stack.wait_until_up()
+    listed = stack.flask("sync", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []
+    assert "receivers" not in stack.output()
+    assert not listening(stack.sftp_port) and not listening(stack.ftps_port)
