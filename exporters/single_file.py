@@ -11,7 +11,7 @@ every exporter streams a query into a writer, also those that write several kind
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from exporters.base import ExportContext, ExportResult
 from exporters.stream import copy_records, stream
@@ -31,7 +31,7 @@ def export_one_file(
     name_for: Callable[[int], str],
     header: Sequence[str] | None,
     max_records: int | None = None,
-    watermark: dict[str, Any] | None = None,
+    watermark: Watermark | None = None,
 ) -> ExportResult:
     """Write the rows of ``statement`` to the files of one kind (split at ``max_records``)."""
     writer = RecordWriter(
@@ -54,6 +54,12 @@ def write_query(writer: RecordWriter, session: Session, statement: AnySelect) ->
         writer.write_encoded_records(records)
     else:
         writer.write_rows(stream(session, statement))
+
+
+def progress_after(progress: Callable[[int], None], before: int) -> Callable[[int], None]:
+    """Progress of one file kind's writer reported as records of the whole run (for the
+    types that write several kinds, one writer after the other)."""
+    return lambda rows: progress(before + rows)
 
 
 def window_reference(

@@ -83,10 +83,9 @@ def _unescape(match: re.Match[bytes]) -> bytes:
     return _COPY_UNESCAPED.get(char, char)  # the delimiter comes back as itself
 
 
-def copy_statement(session: Session, statement: AnySelect, delimiter: str) -> str | None:
+def _copy_statement(connection: Connection, statement: AnySelect, delimiter: str) -> str | None:
     """The ``COPY (statement) TO STDOUT`` command for ``statement``, or None when this
     statement cannot go that way (not PostgreSQL, or a column needs result processing)."""
-    connection = session.connection()
     if connection.dialect.name != "postgresql" or not _formatted_only(connection, statement):
         return None
     try:
@@ -110,10 +109,11 @@ def copy_records(session: Session, statement: AnySelect, delimiter: str) -> Iter
     """PostgreSQL: each record of ``statement`` as UTF-8 bytes, its values joined by
     ``delimiter`` (no line end), written by the server; None when the statement must go
     through ``stream`` instead. Runs on the session's connection, inside its snapshot."""
-    command = copy_statement(session, statement, delimiter)
+    connection = session.connection()
+    command = _copy_statement(connection, statement, delimiter)
     if command is None:
         return None
-    driver: Any = session.connection().connection.driver_connection
+    driver: Any = connection.connection.driver_connection
     return _copy_rows(driver, command)
 
 

@@ -16,7 +16,6 @@ records it as "no data" (the watermark still moves: nothing was held back).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -31,7 +30,7 @@ from exporters.base import (
 )
 from exporters.naming import YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
-from exporters.single_file import write_query
+from exporters.single_file import progress_after, write_query
 from exporters.sql import bool_field, int_field, text_field, timestamp_field
 from exporters.writer import RecordWriter
 from webapp.models.loyalty import (
@@ -120,11 +119,6 @@ def query(kind: QuestionKind, since: Watermark | None, until: Watermark, dialect
     )
 
 
-def _offset(progress: Callable[[int], None], before: int) -> Callable[[int], None]:
-    """Progress of one file kind reported as progress of the whole run."""
-    return lambda rows: progress(before + rows)
-
-
 def _queries(ctx: ExportContext, until: Watermark) -> list[tuple[QuestionKind, AnySelect]]:
     dialect = ctx.session.get_bind().dialect.name
     return [(kind, query(kind, ctx.watermark, until, dialect)) for kind, _, _ in FILES]
@@ -143,7 +137,7 @@ def export(ctx: ExportContext) -> ExportResult:
             name_for=rules[kind].namer(ctx, numbered=True),
             header=[c.header for c in COLUMNS],
             max_records=max_records,
-            progress=_offset(ctx.progress, written),
+            progress=progress_after(ctx.progress, written),
         )
         write_query(writer, ctx.session, statement)
         # A question type without answers has no file (the writer opens one only for a

@@ -36,7 +36,7 @@ from exporters.base import (
 )
 from exporters.naming import YMD, YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
-from exporters.single_file import write_query
+from exporters.single_file import progress_after, write_query
 from exporters.sql import (
     Expr,
     bool_field,
@@ -701,11 +701,6 @@ def _header(kind: str, fields: list[custom_columns.Definition]) -> list[str]:
     return static + (custom_columns.headers(fields) if kind == CUSTOM_FIELD else [])
 
 
-def _after(progress: Callable[[int], None], before: int) -> Callable[[int], None]:
-    """Progress of one kind's writer reported as records of the whole run."""
-    return lambda rows: progress(before + rows)
-
-
 def export(ctx: ExportContext) -> ExportResult:
     kinds = chosen_kinds(ctx.options)
     w = _window(ctx)
@@ -721,7 +716,7 @@ def export(ctx: ExportContext) -> ExportResult:
             name_for=names[kind],
             header=_header(kind, fields),
             max_records=max_records,
-            progress=_after(ctx.progress, written),
+            progress=progress_after(ctx.progress, written),
         )
         write_query(writer, ctx.session, QUERIES[kind](w, fields))
         # Every chosen kind is written every run, header only when it has no records, so

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from psycopg.errors import LockNotAvailable
 from sqlalchemy import Engine, ForeignKeyConstraint, Index, Table
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint
 
@@ -167,9 +168,7 @@ class BulkWriter:
         """Turn PostgreSQL's lock timeout into a message that says what to do."""
         try:
             yield
-        except Exception as exc:
-            if type(exc).__name__ != "LockNotAvailable":
-                raise
+        except LockNotAvailable as exc:
             self.rollback()
             raise TablesBusy(
                 "Another connection holds the loyalty tables (an open transaction?); "
