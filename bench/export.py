@@ -5,7 +5,7 @@ export tool running the same rows in the same run.
     .venv/bin/python bench/export.py --members 100000 --types member_rfm,transaction
     .venv/bin/python bench/export.py --database-url postgresql://postgres@127.0.0.1:5432/lsync_bench
 
-1. Seeds a program (``webapp.demo.seed``; reuses the database file / database when it
+1. Seeds a program (``loyalty.demo.seed``; reuses the database file / database when it
    already holds one), then records a year of history in the change log, as if every
    seeded member, transaction, interaction, reward event, case event, survey answer and
    ranking had been captured (the seed itself writes no change log), so the incremental
@@ -95,9 +95,9 @@ def prepare(url: str, instance: Path, members: int) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
-    from webapp.demo.seed import seed
+    from loyalty.demo.seed import seed
+    from loyalty.models import ChangeLog, Member
     from webapp.extensions import db
-    from webapp.models.loyalty import ChangeLog, Member
 
     app = make_app(url, instance)
     with app.app_context():
@@ -131,10 +131,10 @@ def child(url: str, instance: Path, key: str, out: Path) -> None:
 
     import exporters
     from jobs.runs import export_sync
-    from webapp.database import read_snapshot
+    from loyalty.db import utcnow
+    from loyalty.engine import read_snapshot
     from webapp.extensions import db
     from webapp.models.syncs import Sync
-    from webapp.models.types import utcnow
 
     app = make_app(url, instance)
     with app.app_context():

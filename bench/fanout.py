@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jobs.redis_process import start_redis  # noqa: E402
+from devservers.redis import start_redis  # noqa: E402
 
 WORKERS = 6
 
@@ -117,12 +117,12 @@ def main() -> int:
 
     from sqlalchemy import func, select, text
 
+    from loyalty.models import Descriptor, DescriptorAssignment, Member
     from tests.fixtures.gpg import GpgRecipient
     from tests.fixtures.live_server import start_worker
     from tests.fixtures.sshd import SshdServer
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.models.loyalty import Descriptor, DescriptorAssignment, Member
     from webapp.models.syncs import Compression, Encryption, Sync
     from webapp.services import recipients
 

@@ -5,7 +5,7 @@
 
 SQLite: a new file in a temporary folder (deleted afterwards unless --keep). PostgreSQL
 (optional): a scratch database created next to the given URL's and dropped afterwards.
-The schema is built by the real migrations, then ``webapp.demo.seed`` fills it.
+The schema is built by the real migrations, then ``loyalty.demo.seed`` fills it.
 Peak memory is the maximum resident set size of this process and, separately, of the
 largest generator worker process.
 """
@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def _run(url: str, args: argparse.Namespace, instance: Path) -> None:
     from flask_migrate import upgrade
 
+    from loyalty.demo.seed import seed
     from webapp import create_app
-    from webapp.demo.seed import seed
     from webapp.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance)})

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jobs.redis_process import free_port, start_redis  # noqa: E402
+from devservers.redis import free_port, start_redis  # noqa: E402
 
 SYNCS = 50
 RUNS = 10_000
@@ -39,10 +39,10 @@ def build_database(env: dict[str, str]) -> dict[str, int]:
     from flask_migrate import upgrade
     from sqlalchemy import insert
 
+    from loyalty.models import Descriptor
     from webapp import create_app
     from webapp.extensions import db
     from webapp.models import SyncFile, SyncInstance, Transfer
-    from webapp.models.loyalty import Descriptor
     from webapp.models.syncs import Sync
     from webapp.services import destinations, users
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from exporters.base import Column
 from exporters.sql import Expr, text_field
 from exporters.writer import clean
-from webapp.models.loyalty import CustomFieldDefinition, CustomFieldEntity
+from loyalty.models import CustomFieldDefinition, CustomFieldEntity
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

@@ -33,7 +33,7 @@ from exporters.naming import MDYHMS, NameRule, name_token
 from exporters.options import MAX_RECORDS, max_records_option
 from exporters.single_file import export_one_file
 from exporters.sql import date_field, int_field, text_field
-from webapp.models.loyalty import Member
+from loyalty.models import Member
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

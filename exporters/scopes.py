@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exporters.base import ScopeParam
-from webapp.models.loyalty import Campaign, Descriptor, Promotion, RankingSet
+from loyalty.models import Campaign, Descriptor, Promotion, RankingSet
 
 
 def _scope(key: str, label: str, model: Any) -> ScopeParam:

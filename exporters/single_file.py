@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from exporters.base import ExportContext, ExportResult
 from exporters.stream import copy_records, stream
 from exporters.writer import DELIMITER, RecordWriter
-from webapp.models.loyalty.changefeed import Watermark, current_watermark
+from loyalty.changefeed import Watermark, current_watermark
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

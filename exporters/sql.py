@@ -14,7 +14,7 @@ for SQLite or PostgreSQL, and formats the same bytes on both:
   ``TRUE``/``FALSE``, ``-1``/``0``).
 
 SQLite has no timezone database, so converting to a zone other than UTC calls the
-``lsync_localtime`` function that ``webapp.database`` registers on each SQLite connection.
+``lsync_localtime`` function that ``loyalty.engine`` registers on each SQLite connection.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, or_, update
 
+from loyalty.db import utcnow
 from webapp.models.syncs import Sync
-from webapp.models.types import utcnow
 
 
 class LeaseLost(RuntimeError):

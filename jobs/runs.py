@@ -27,7 +27,8 @@ from jobs import lease
 from jobs.context import job_context
 from jobs.heartbeat import Heartbeat
 from jobs.notify import notify_failure
-from webapp.database import read_snapshot
+from loyalty.db import utcnow
+from loyalty.engine import read_snapshot
 from webapp.extensions import db
 from webapp.models.runs import (
     CreationStatus,
@@ -40,7 +41,6 @@ from webapp.models.runs import (
     Trigger,
 )
 from webapp.models.syncs import Compression, Destination, Encryption, Sync
-from webapp.models.types import utcnow
 from webapp.models.users import User
 from webapp.services import audit, dispatch, progress
 from webapp.services.destinations import password_of, private_key_of

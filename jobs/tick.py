@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from jobs.context import job_context
+from loyalty.db import utcnow
 from webapp.extensions import db
 from webapp.models.runs import (
     CreationStatus,
@@ -29,7 +30,6 @@ from webapp.models.runs import (
     Trigger,
 )
 from webapp.models.syncs import Sync
-from webapp.models.types import utcnow
 from webapp.services import audit, dispatch
 from webapp.services.schedule import parse_time, slots_between
 

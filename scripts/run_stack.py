@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from jobs.redis_process import answers, start_redis  # noqa: E402
+from devservers.redis import answers, start_redis  # noqa: E402
 
 # RQ workers: transfers to several destinations run in parallel, one per worker.
 WORKERS = 3

@@ -38,7 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from webapp.database import install_engine_hooks
+    from loyalty.engine import install_engine_hooks
 
     with app.app_context():
         install_engine_hooks(db.engine)

@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers.response import Response as BaseResponse
 
-from webapp.services.errors import NotFound
+from loyalty.errors import NotFound
 from webapp.services.permissions import PermissionDenied
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 
-from webapp.services.errors import ValidationError
+from loyalty.errors import ValidationError
 
 
 def apply_errors(

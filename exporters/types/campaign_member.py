@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from exporters import scopes
 from exporters.membership import membership_sync_type
-from webapp.models.loyalty import Campaign, CampaignMember
+from loyalty.models import Campaign, CampaignMember
 
 SYNC_TYPE = membership_sync_type(
     "Campaign", Campaign, CampaignMember, "campaign_id", scopes.CAMPAIGN

@@ -28,7 +28,8 @@ from exporters.base import Column, ExportContext, ExportResult, FileKind, Semant
 from exporters.naming import YMD, YMDHMS, NameRule
 from exporters.single_file import export_one_file, window_reference
 from exporters.sql import int_field, text_field, timestamp_field
-from webapp.models.loyalty import (
+from loyalty.changefeed import Watermark, current_watermark, window
+from loyalty.models import (
     Case,
     CaseCategory,
     CaseEvent,
@@ -38,8 +39,7 @@ from webapp.models.loyalty import (
     Descriptor,
     Member,
 )
-from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
-from webapp.models.loyalty.enums import CaseAction
+from loyalty.models.enums import CaseAction
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

@@ -36,7 +36,7 @@ from exporters.base import (
 from exporters.naming import MDYHMS, NameRule
 from exporters.single_file import export_one_file
 from exporters.sql import Expr, bool_field, int_field, text_field
-from webapp.models.loyalty import (
+from loyalty.models import (
     BusinessUnit,
     CustomFieldEntity,
     Location,

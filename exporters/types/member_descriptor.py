@@ -20,7 +20,7 @@ from exporters.base import Column, ExportContext, ExportResult, FileKind, Semant
 from exporters.naming import MDYHMS, NameRule, name_token
 from exporters.single_file import export_one_file
 from exporters.sql import date_field, int_field, text_field
-from webapp.models.loyalty import Descriptor, DescriptorAssignment, Member
+from loyalty.models import Descriptor, DescriptorAssignment, Member
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

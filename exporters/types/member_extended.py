@@ -54,7 +54,8 @@ from exporters.single_file import export_one_file
 from exporters.sql import bool_field, date_field, decimal_field, int_field, text_field
 from exporters.sql import timestamp_field as ts_field
 from exporters.writer import DELIMITER
-from webapp.models.loyalty import (
+from loyalty.changefeed import Watermark, current_watermark, window
+from loyalty.models import (
     AccountId,
     AccountIdType,
     ChangeKind,
@@ -73,8 +74,7 @@ from webapp.models.loyalty import (
     PointBalance,
     PointLedgerEntry,
 )
-from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
-from webapp.models.loyalty.enums import (
+from loyalty.models.enums import (
     AccountIdStatus,
     AddressType,
     LedgerKind,

@@ -46,7 +46,7 @@ from exporters.naming import YMDHMS, NameRule
 from exporters.options import max_records_option
 from exporters.single_file import export_one_file
 from exporters.sql import decimal_field, int_field, text_field, timestamp_field
-from webapp.models.loyalty import Member, PointExpirationProjection
+from loyalty.models import Member, PointExpirationProjection
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

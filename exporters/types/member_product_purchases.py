@@ -38,7 +38,8 @@ from exporters.base import (
 from exporters.naming import YMD, YMDHMS, NameRule
 from exporters.single_file import export_one_file
 from exporters.sql import int_field, text_field
-from webapp.models.loyalty import (
+from loyalty.changefeed import Watermark, changes_select, current_watermark
+from loyalty.models import (
     ChangeKind,
     ChangeLog,
     Member,
@@ -46,7 +47,6 @@ from webapp.models.loyalty import (
     Product,
     TransactionTrigger,
 )
-from webapp.models.loyalty.changefeed import Watermark, changes_select, current_watermark
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

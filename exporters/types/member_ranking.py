@@ -32,7 +32,7 @@ from exporters.naming import MDYHMS, NameRule, name_token
 from exporters.options import MAX_RECORDS, max_records_option
 from exporters.single_file import export_one_file
 from exporters.sql import int_field, text_field
-from webapp.models.loyalty import Member, MemberRanking, RankingLevel, RankingSet
+from loyalty.models import Member, MemberRanking, RankingLevel, RankingSet
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

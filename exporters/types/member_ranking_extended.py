@@ -35,7 +35,8 @@ from exporters.naming import YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
 from exporters.single_file import export_one_file
 from exporters.sql import date_field, int_field, text_field, timestamp_field
-from webapp.models.loyalty import (
+from loyalty.changefeed import Watermark, current_watermark, window
+from loyalty.models import (
     ChangeKind,
     ChangeLog,
     Descriptor,
@@ -46,7 +47,6 @@ from webapp.models.loyalty import (
     RankingLevel,
     RankingSet,
 )
-from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

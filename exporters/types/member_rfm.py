@@ -38,7 +38,7 @@ from exporters.naming import MDYHMS, NameRule
 from exporters.options import max_records_option
 from exporters.single_file import export_one_file
 from exporters.sql import int_field, text_field
-from webapp.models.loyalty import Member, MemberRfm
+from loyalty.models import Member, MemberRfm
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

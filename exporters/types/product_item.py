@@ -33,7 +33,7 @@ from exporters.base import (
 from exporters.naming import YMDHMS, NameRule
 from exporters.single_file import export_one_file
 from exporters.sql import bool_field, int_field, text_field
-from webapp.models.loyalty import CustomFieldEntity, Product, ProductCustomValue
+from loyalty.models import CustomFieldEntity, Product, ProductCustomValue
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from exporters import scopes
 from exporters.membership import membership_sync_type
-from webapp.models.loyalty import Promotion, PromotionMember
+from loyalty.models import Promotion, PromotionMember
 
 SYNC_TYPE = membership_sync_type(
     "Promotion", Promotion, PromotionMember, "promotion_id", scopes.PROMOTION

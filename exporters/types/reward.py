@@ -39,7 +39,8 @@ from exporters.base import (
 from exporters.naming import YMDHMS, NameRule
 from exporters.single_file import export_one_file, window_reference
 from exporters.sql import Expr, date_field, decimal_field, int_field, text_field, timestamp_field
-from webapp.models.loyalty import (
+from loyalty.changefeed import Watermark, current_watermark, window
+from loyalty.models import (
     ChangeKind,
     ChangeLog,
     CustomFieldDefinition,
@@ -52,7 +53,6 @@ from webapp.models.loyalty import (
     RewardTrigger,
     RewardType,
 )
-from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

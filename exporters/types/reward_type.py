@@ -27,7 +27,7 @@ from exporters.naming import YMDHMS, NameRule
 from exporters.options import MAX_RECORDS, max_records_option
 from exporters.single_file import export_one_file
 from exporters.sql import int_field, text_field
-from webapp.models.loyalty import RewardCategory, RewardType
+from loyalty.models import RewardCategory, RewardType
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

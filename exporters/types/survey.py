@@ -33,7 +33,8 @@ from exporters.options import MAX_RECORDS, max_records_option
 from exporters.single_file import progress_after, write_query
 from exporters.sql import bool_field, int_field, text_field, timestamp_field
 from exporters.writer import RecordWriter
-from webapp.models.loyalty import (
+from loyalty.changefeed import Watermark, current_watermark, window
+from loyalty.models import (
     ChangeKind,
     ChangeLog,
     Member,
@@ -42,7 +43,6 @@ from webapp.models.loyalty import (
     QuestionKind,
     QuestionSet,
 )
-from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

@@ -47,7 +47,8 @@ from exporters.sql import (
     timestamp_field,
 )
 from exporters.writer import RecordWriter
-from webapp.models.loyalty import (
+from loyalty.changefeed import Watermark, current_watermark, window
+from loyalty.models import (
     ChangeKind,
     ChangeLog,
     CustomFieldEntity,
@@ -64,7 +65,6 @@ from webapp.models.loyalty import (
     TransactionTrigger,
     TransactionType,
 )
-from webapp.models.loyalty.changefeed import Watermark, current_watermark, window
 
 if TYPE_CHECKING:
     from exporters.base import AnySelect

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 13:36:21.084121
 from alembic import op
 import sqlalchemy as sa
 
-import webapp.models.types
+import loyalty.db
 
 
 # revision identifiers, used by Alembic.

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 12:00:20.505910
 from alembic import op
 import sqlalchemy as sa
 
-import webapp.models.types
+import loyalty.db
 
 
 # revision identifiers, used by Alembic.
@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('ext_ref', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=60), nullable=False),
     sa.Column('display_rank', sa.SmallInteger(), nullable=False),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint('display_rank >= 1', name=op.f('ck_account_id_types_display_rank')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_account_id_types')),
     sa.UniqueConstraint('ext_ref', name=op.f('uq_account_id_types_ext_ref'))
@@ -43,7 +43,7 @@ def upgrade():
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('ends_on', sa.Date(), nullable=True),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
     sa.UniqueConstraint('ext_ref', name=op.f('uq_campaigns_ext_ref'))
     )
@@ -64,7 +64,7 @@ def upgrade():
     op.create_table('change_log',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('txid', sa.BigInteger(), nullable=True),
-    sa.Column('occurred_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('kind', sa.Enum('member', 'ranking', 'descriptor', 'reward', 'transaction', 'interaction', 'case', 'survey', 'campaign', 'promotion', name='change_kind', native_enum=False, create_constraint=True, length=15), nullable=False),
     sa.Column('code', sa.String(length=8), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=True),
@@ -80,7 +80,7 @@ def upgrade():
 
     # PostgreSQL: every change-log row records the id of the transaction that wrote it
     # (xid8, never wraps), which makes export watermarks exact (see
-    # webapp/models/loyalty/changefeed.py). SQLite leaves it NULL.
+    # loyalty/models/changefeed.py). SQLite leaves it NULL.
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "ALTER TABLE change_log ALTER COLUMN txid "
@@ -91,7 +91,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ext_ref', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=60), nullable=False),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clubs')),
     sa.UniqueConstraint('ext_ref', name=op.f('uq_clubs_ext_ref'))
     )
@@ -101,7 +101,7 @@ def upgrade():
     sa.Column('ext_ref', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=60), nullable=False),
     sa.Column('data_type', sa.Enum('text', 'number', 'date', 'boolean', name='custom_field_type', native_enum=False, create_constraint=True, length=11), nullable=False),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_custom_field_definitions')),
     sa.UniqueConstraint('entity', 'ext_ref', name=op.f('uq_custom_field_definitions_entity_ext_ref'))
     )
@@ -110,7 +110,7 @@ def upgrade():
     sa.Column('ext_ref', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=60), nullable=False),
     sa.Column('default_expiry_days', sa.Integer(), nullable=True),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_descriptors')),
     sa.UniqueConstraint('ext_ref', name=op.f('uq_descriptors_ext_ref'))
     )
@@ -118,7 +118,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ext_ref', sa.String(length=20), nullable=True),
     sa.Column('name', sa.String(length=60), nullable=False),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_households')),
     sa.UniqueConstraint('ext_ref', name=op.f('uq_households_ext_ref'))
     )
@@ -153,8 +153,8 @@ def upgrade():
     sa.Column('zero_points', sa.Boolean(), nullable=False),
     sa.Column('zero_retail', sa.Boolean(), nullable=False),
     sa.Column('drop_from_basket', sa.Boolean(), nullable=False),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_products')),
     sa.UniqueConstraint('sku', name=op.f('uq_products_sku'))
     )
@@ -166,7 +166,7 @@ def upgrade():
     sa.Column('bonus_points', sa.Numeric(precision=14, scale=2), nullable=True),
     sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('ends_on', sa.Date(), nullable=True),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_promotions')),
     sa.UniqueConstraint('ext_ref', name=op.f('uq_promotions_ext_ref')),
     sa.UniqueConstraint('promo_code', name=op.f('uq_promotions_promo_code'))
@@ -175,7 +175,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ext_ref', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=60), nullable=False),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_question_sets')),
     sa.UniqueConstraint('ext_ref', name=op.f('uq_question_sets_ext_ref'))
     )
@@ -215,8 +215,8 @@ def upgrade():
     sa.Column('phone', sa.String(length=30), nullable=True),
     sa.Column('email', sa.String(length=254), nullable=True),
     sa.Column('timezone', sa.String(length=64), nullable=False),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['business_unit_id'], ['business_units.id'], name=op.f('fk_locations_business_unit_id_business_units')),
     sa.ForeignKeyConstraint(['pos_category_id'], ['pos_categories.id'], name=op.f('fk_locations_pos_category_id_pos_categories'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_locations')),
@@ -226,7 +226,7 @@ def upgrade():
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['field_id'], ['custom_field_definitions.id'], name=op.f('fk_product_custom_values_field_id_custom_field_definitions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_product_custom_values_product_id_products'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('product_id', 'field_id', name=op.f('pk_product_custom_values'))
@@ -250,7 +250,7 @@ def upgrade():
     sa.Column('ext_ref', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=60), nullable=False),
     sa.Column('descriptor_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['descriptor_id'], ['descriptors.id'], name=op.f('fk_ranking_sets_descriptor_id_descriptors'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ranking_sets')),
     sa.UniqueConstraint('ext_ref', name=op.f('uq_ranking_sets_ext_ref'))
@@ -265,7 +265,7 @@ def upgrade():
     sa.Column('point_value', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('valid_days', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['category_id'], ['reward_categories.id'], name=op.f('fk_reward_types_category_id_reward_categories')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reward_types')),
     sa.UniqueConstraint('ext_ref', name=op.f('uq_reward_types_ext_ref'))
@@ -274,7 +274,7 @@ def upgrade():
     sa.Column('location_id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['field_id'], ['custom_field_definitions.id'], name=op.f('fk_location_custom_values_field_id_custom_field_definitions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_location_custom_values_location_id_locations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('location_id', 'field_id', name=op.f('pk_location_custom_values'))
@@ -298,7 +298,7 @@ def upgrade():
     sa.Column('offer_delivery', sa.SmallInteger(), nullable=True),
     sa.Column('message_delivery', sa.SmallInteger(), nullable=True),
     sa.Column('status', sa.Enum('active', 'inactive', 'suspended', 'deleted', name='member_status', native_enum=False, create_constraint=True, length=13), nullable=False),
-    sa.Column('enrolled_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('enrolled_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('enrolment_location_id', sa.Integer(), nullable=True),
     sa.Column('enrolment_source', sa.String(length=20), nullable=True),
     sa.Column('household_id', sa.Integer(), nullable=True),
@@ -306,8 +306,8 @@ def upgrade():
     sa.Column('primary_account_id', sa.String(length=60), nullable=True),
     sa.Column('primary_email', sa.String(length=254), nullable=True),
     sa.Column('mobile_phone', sa.String(length=30), nullable=True),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('deleted_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('deleted_at', loyalty.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint('birth_day IS NULL OR birth_day BETWEEN 1 AND 31', name=op.f('ck_members_birth_day')),
     sa.CheckConstraint('birth_month IS NULL OR birth_month BETWEEN 1 AND 12', name=op.f('ck_members_birth_month')),
     sa.CheckConstraint('message_delivery IS NULL OR message_delivery IN (1, 2)', name=op.f('ck_members_message_delivery')),
@@ -351,8 +351,8 @@ def upgrade():
     sa.Column('type_id', sa.Integer(), nullable=False),
     sa.Column('value', sa.String(length=60), nullable=False),
     sa.Column('status', sa.Enum('active', 'inactive', 'login_inactive', name='account_id_status', native_enum=False, create_constraint=True, length=18), nullable=False),
-    sa.Column('added_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('status_changed_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('added_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('status_changed_at', loyalty.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_account_ids_member_id_members'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['type_id'], ['account_id_types.id'], name=op.f('fk_account_ids_type_id_account_id_types')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_account_ids')),
@@ -381,9 +381,9 @@ def upgrade():
     sa.Column('queue_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.Enum('open', 'closed', name='case_status', native_enum=False, create_constraint=True, length=10), nullable=False),
     sa.Column('assigned_user', sa.String(length=120), nullable=True),
-    sa.Column('opened_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('closed_at', webapp.models.types.UTCDateTime(), nullable=True),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('opened_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('closed_at', loyalty.db.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['category_id'], ['case_categories.id'], name=op.f('fk_cases_category_id_case_categories')),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_cases_member_id_members'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['queue_id'], ['case_queues.id'], name=op.f('fk_cases_queue_id_case_queues')),
@@ -396,8 +396,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('club_id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('joined_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('left_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('joined_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('left_at', loyalty.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['club_id'], ['clubs.id'], name=op.f('fk_club_memberships_club_id_clubs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_club_memberships_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_club_memberships')),
@@ -410,10 +410,10 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('descriptor_id', sa.Integer(), nullable=False),
-    sa.Column('assigned_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('assigned_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('expires_on', sa.Date(), nullable=True),
     sa.Column('source', sa.String(length=20), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['descriptor_id'], ['descriptors.id'], name=op.f('fk_descriptor_assignments_descriptor_id_descriptors'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_descriptor_assignments_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_descriptor_assignments')),
@@ -429,7 +429,7 @@ def upgrade():
     sa.Column('type_id', sa.Integer(), nullable=False),
     sa.Column('location_id', sa.Integer(), nullable=True),
     sa.Column('event_id', sa.Integer(), nullable=True),
-    sa.Column('occurred_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('audit_user', sa.String(length=120), nullable=False),
     sa.Column('note', sa.String(length=255), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['interaction_events.id'], name=op.f('fk_interactions_event_id_interaction_events'), ondelete='SET NULL'),
@@ -453,8 +453,8 @@ def upgrade():
     sa.Column('postal_code', sa.String(length=14), nullable=True),
     sa.Column('country', sa.String(length=2), nullable=True),
     sa.Column('is_primary', sa.Boolean(), nullable=False),
-    sa.Column('added_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('added_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_addresses_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member_addresses')),
     sa.UniqueConstraint('member_id', 'address_type', name=op.f('uq_member_addresses_member_id_address_type'))
@@ -469,9 +469,9 @@ def upgrade():
     sa.Column('last_name', sa.String(length=60), nullable=True),
     sa.Column('birth_date', sa.Date(), nullable=True),
     sa.Column('gender', sa.Enum('Male', 'Female', 'Undefined', name='child_gender', native_enum=False, create_constraint=True, length=13), nullable=False),
-    sa.Column('created_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('removed_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('removed_at', loyalty.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_children_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member_children'))
     )
@@ -482,7 +482,7 @@ def upgrade():
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['field_id'], ['custom_field_definitions.id'], name=op.f('fk_member_custom_values_field_id_custom_field_definitions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_custom_values_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('member_id', 'field_id', name=op.f('pk_member_custom_values'))
@@ -492,8 +492,8 @@ def upgrade():
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('address', sa.String(length=254), nullable=False),
     sa.Column('is_primary', sa.Boolean(), nullable=False),
-    sa.Column('added_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('added_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_emails_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member_emails'))
     )
@@ -506,8 +506,8 @@ def upgrade():
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('phone_type', sa.Enum('mobile', 'home', 'work', 'other', name='phone_type', native_enum=False, create_constraint=True, length=10), nullable=False),
     sa.Column('number', sa.String(length=30), nullable=False),
-    sa.Column('added_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('added_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_phones_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member_phones')),
     sa.UniqueConstraint('member_id', 'phone_type', name=op.f('uq_member_phones_member_id_phone_type'))
@@ -516,7 +516,7 @@ def upgrade():
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.BigInteger(), nullable=False),
-    sa.Column('last_purchased_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('last_purchased_at', loyalty.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_product_purchases_member_id_members'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_member_product_purchases_product_id_products'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('member_id', 'product_id', name=op.f('pk_member_product_purchases'))
@@ -526,8 +526,8 @@ def upgrade():
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('ranking_set_id', sa.Integer(), nullable=False),
     sa.Column('level_id', sa.Integer(), nullable=False),
-    sa.Column('set_joined_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('level_joined_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('set_joined_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('level_joined_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['level_id'], ['ranking_levels.id'], name=op.f('fk_member_rankings_level_id_ranking_levels'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_rankings_member_id_members'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['ranking_set_id'], ['ranking_sets.id'], name=op.f('fk_member_rankings_ranking_set_id_ranking_sets'), ondelete='CASCADE'),
@@ -542,7 +542,7 @@ def upgrade():
     sa.Column('recency', sa.SmallInteger(), nullable=False),
     sa.Column('frequency', sa.SmallInteger(), nullable=False),
     sa.Column('monetary', sa.SmallInteger(), nullable=False),
-    sa.Column('computed_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('computed_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint('frequency BETWEEN 0 AND 5', name=op.f('ck_member_rfm_scores_frequency')),
     sa.CheckConstraint('monetary BETWEEN 0 AND 5', name=op.f('ck_member_rfm_scores_monetary')),
     sa.CheckConstraint('recency BETWEEN 0 AND 5', name=op.f('ck_member_rfm_scores_recency')),
@@ -555,7 +555,7 @@ def upgrade():
     sa.Column('lifetime_earned', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('lifetime_redeemed', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('lifetime_expired', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_point_balances_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('member_id', name=op.f('pk_point_balances'))
     )
@@ -564,7 +564,7 @@ def upgrade():
     sa.Column('cycle', sa.SmallInteger(), nullable=False),
     sa.Column('expires_on', sa.Date(), nullable=False),
     sa.Column('points', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('processed_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('processed_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint('cycle BETWEEN 1 AND 12', name=op.f('ck_point_expiration_projections_cycle_range')),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_point_expiration_projections_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('member_id', 'cycle', name=op.f('pk_point_expiration_projections'))
@@ -590,7 +590,7 @@ def upgrade():
     sa.Column('question_id', sa.Integer(), nullable=False),
     sa.Column('choice_id', sa.Integer(), nullable=True),
     sa.Column('answer', sa.String(length=120), nullable=False),
-    sa.Column('answered_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('answered_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('location_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['choice_id'], ['question_choices.id'], name=op.f('fk_question_answers_choice_id_question_choices'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_question_answers_location_id_locations'), ondelete='SET NULL'),
@@ -610,14 +610,14 @@ def upgrade():
     sa.Column('status', sa.Enum('active', 'redeemed', 'cancelled', 'expired', name='reward_status', native_enum=False, create_constraint=True, length=13), nullable=False),
     sa.Column('retail_value', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('point_value', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('issued_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('issued_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('issued_location_id', sa.Integer(), nullable=True),
     sa.Column('expires_on', sa.Date(), nullable=True),
-    sa.Column('redeemed_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('redeemed_at', loyalty.db.UTCDateTime(), nullable=True),
     sa.Column('redeemed_location_id', sa.Integer(), nullable=True),
-    sa.Column('cancelled_at', webapp.models.types.UTCDateTime(), nullable=True),
-    sa.Column('expired_at', webapp.models.types.UTCDateTime(), nullable=True),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('cancelled_at', loyalty.db.UTCDateTime(), nullable=True),
+    sa.Column('expired_at', loyalty.db.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['issued_location_id'], ['locations.id'], name=op.f('fk_rewards_issued_location_id_locations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_rewards_member_id_members'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['redeemed_location_id'], ['locations.id'], name=op.f('fk_rewards_redeemed_location_id_locations'), ondelete='SET NULL'),
@@ -635,13 +635,13 @@ def upgrade():
     sa.Column('type_id', sa.Integer(), nullable=False),
     sa.Column('location_id', sa.Integer(), nullable=True),
     sa.Column('ext_ref', sa.String(length=20), nullable=True),
-    sa.Column('occurred_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('source_date', sa.Date(), nullable=False),
-    sa.Column('posted_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('posted_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('points', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('status', sa.Enum('posted', 'cancelled', name='transaction_status', native_enum=False, create_constraint=True, length=13), nullable=False),
-    sa.Column('cancelled_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('cancelled_at', loyalty.db.UTCDateTime(), nullable=True),
     sa.Column('cancel_reason', sa.String(length=120), nullable=True),
     sa.Column('posted_by', sa.String(length=120), nullable=True),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_transactions_location_id_locations'), ondelete='SET NULL'),
@@ -656,7 +656,7 @@ def upgrade():
     op.create_table('case_descriptors',
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('descriptor_id', sa.Integer(), nullable=False),
-    sa.Column('added_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('added_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_descriptors_case_id_cases'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['descriptor_id'], ['descriptors.id'], name=op.f('fk_case_descriptors_descriptor_id_descriptors'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('case_id', 'descriptor_id', name=op.f('pk_case_descriptors'))
@@ -665,7 +665,7 @@ def upgrade():
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('action', sa.Enum('OPEN', 'CLSD', 'REOP', 'ADDD', 'RMVD', 'CCAT', 'CQUE', 'TOCH', name='case_action', native_enum=False, create_constraint=True, length=8), nullable=False),
-    sa.Column('occurred_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('user_name', sa.String(length=120), nullable=True),
     sa.Column('descriptor_id', sa.Integer(), nullable=True),
     sa.Column('category_id', sa.Integer(), nullable=True),
@@ -684,7 +684,7 @@ def upgrade():
     sa.Column('reward_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['field_id'], ['custom_field_definitions.id'], name=op.f('fk_reward_custom_values_field_id_custom_field_definitions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reward_id'], ['rewards.id'], name=op.f('fk_reward_custom_values_reward_id_rewards'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('reward_id', 'field_id', name=op.f('pk_reward_custom_values'))
@@ -693,7 +693,7 @@ def upgrade():
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('reward_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kind', sa.Enum('issued', 'redeemed', 'cancelled', 'redemption_reversed', 'expired', 'expiration_changed', name='reward_event_kind', native_enum=False, create_constraint=True, length=23), nullable=False),
-    sa.Column('occurred_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('location_id', sa.Integer(), nullable=True),
     sa.Column('previous_expires_on', sa.Date(), nullable=True),
     sa.Column('new_expires_on', sa.Date(), nullable=True),
@@ -715,8 +715,8 @@ def upgrade():
     sa.Column('promo_code', sa.String(length=40), nullable=True),
     sa.Column('name', sa.String(length=120), nullable=True),
     sa.Column('points', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('awarded_at', webapp.models.types.UTCDateTime(), nullable=False),
-    sa.Column('cancelled_at', webapp.models.types.UTCDateTime(), nullable=True),
+    sa.Column('awarded_at', loyalty.db.UTCDateTime(), nullable=False),
+    sa.Column('cancelled_at', loyalty.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint("kind <> 'promo_code' OR promo_code IS NOT NULL", name=op.f('ck_transaction_bonuses_promo_has_code')),
     sa.CheckConstraint("kind <> 'transactional' OR transaction_id IS NOT NULL", name=op.f('ck_transaction_bonuses_transactional_has_txn')),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_transaction_bonuses_member_id_members'), ondelete='CASCADE'),
@@ -732,7 +732,7 @@ def upgrade():
     sa.Column('transaction_id', sa.Integer(), nullable=False),
     sa.Column('field_id', sa.Integer(), nullable=False),
     sa.Column('value', sa.String(length=255), nullable=False),
-    sa.Column('updated_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['field_id'], ['custom_field_definitions.id'], name=op.f('fk_transaction_custom_values_field_id_custom_field_definitions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['transaction_id'], ['transactions.id'], name=op.f('fk_transaction_custom_values_transaction_id_transactions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('transaction_id', 'field_id', name=op.f('pk_transaction_custom_values'))
@@ -759,7 +759,7 @@ def upgrade():
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('earn', 'bonus', 'redeem', 'expire', 'adjust', 'reversal', 'refund', name='ledger_kind', native_enum=False, create_constraint=True, length=12), nullable=False),
     sa.Column('points', sa.Numeric(precision=14, scale=2), nullable=False),
-    sa.Column('occurred_at', webapp.models.types.UTCDateTime(), nullable=False),
+    sa.Column('occurred_at', loyalty.db.UTCDateTime(), nullable=False),
     sa.Column('expires_on', sa.Date(), nullable=True),
     sa.Column('transaction_id', sa.Integer(), nullable=True),
     sa.Column('bonus_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),

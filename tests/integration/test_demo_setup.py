@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from rq import SimpleWorker
 
-from jobs.redis_process import free_port
+from devservers.redis import free_port
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.services import runs
@@ -31,9 +31,9 @@ def demo_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def receivers(demo_root: Path) -> Iterator[Any]:
-    from receivers.ftps_server import ensure_certificate, make_server
-    from receivers.sftp_server import DemoSFTPServer
-    from webapp.demo.setup import receiver_settings
+    from devservers.ftps_server import ensure_certificate, make_server
+    from devservers.sftp_server import DemoSFTPServer
+    from webapp.services.demo_setup import receiver_settings
 
     settings = receiver_settings(demo_root)
     ensure_certificate(settings.cert_path, settings.key_path)
@@ -66,7 +66,7 @@ def receivers(demo_root: Path) -> Iterator[Any]:
 def test_demo_runs_deliver_to_the_demo_receivers(
     app: Flask, demo_root: Path, receivers: Any
 ) -> None:
-    from webapp.demo.setup import set_up_demo
+    from webapp.services.demo_setup import set_up_demo
 
     created = set_up_demo(demo_root, say=lambda _message: None)
     assert {s.type_key for s in created} >= {"member_descriptor", "transaction", "interaction"}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.redis_process import free_port, start_redis
+from devservers.redis import free_port, start_redis
 
 pytestmark = [pytest.mark.nodb, pytest.mark.integration, pytest.mark.slow]
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from loyalty.errors import ValidationError
 from webapp.extensions import db
 from webapp.models.syncs import Destination, Protocol, Sync
 from webapp.services import destinations
-from webapp.services.errors import ValidationError
 
 
 def new_sync() -> Sync:

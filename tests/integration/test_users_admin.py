@@ -7,10 +7,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from loyalty.errors import ValidationError
 from webapp.extensions import db
 from webapp.models.users import Role, User
 from webapp.services import users
-from webapp.services.errors import ValidationError
 
 pytestmark = pytest.mark.usefixtures("app")
 

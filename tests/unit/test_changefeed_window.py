@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from webapp.models.loyalty.changefeed import PgSnapshot, changes_select, window
+from loyalty.changefeed import PgSnapshot, changes_select, window
 
 pytestmark = pytest.mark.nodb
 

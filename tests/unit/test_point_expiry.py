@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from webapp.services.loyalty import expiry
+from loyalty.services import expiry
 
 pytestmark = pytest.mark.nodb
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.services.errors import ValidationError
-from webapp.services.loyalty._common import Checks
+from loyalty.errors import ValidationError
+from loyalty.services._common import Checks
 
 pytestmark = pytest.mark.nodb
 

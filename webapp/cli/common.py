@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
+from loyalty.errors import NotFound, ValidationError
 from webapp.extensions import db
-from webapp.services.errors import NotFound, ValidationError
 
 
 @contextmanager

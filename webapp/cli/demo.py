@@ -35,7 +35,7 @@ def seed_command(
     members: int, seed_value: int, as_of: datetime | None, workers: int | None, chunk_size: int
 ) -> None:
     """Fill an empty database with a realistic program (bulk inserts; no change log)."""
-    from webapp.demo.seed import SeedError, seed
+    from loyalty.demo.seed import SeedError, seed
 
     if workers is None:
         workers = 1 if members < 50_000 else (os.cpu_count() or 1)
@@ -67,7 +67,7 @@ def seed_command(
 )
 def activity_command(days: int, seed_value: int, per_day: int | None) -> None:
     """Simulate DAYS days of changes (up to now) through the domain services."""
-    from webapp.demo.activity import ActivityError, simulate
+    from loyalty.demo.activity import ActivityError, simulate
 
     try:
         result = simulate(db.session(), days, seed=seed_value, per_day=per_day, progress=click.echo)
@@ -88,7 +88,7 @@ def setup_command() -> None:
     """Seed a small program (when empty) and create the demo syncs and their destinations."""
     from pathlib import Path
 
-    from webapp.demo.setup import set_up_demo
+    from webapp.services.demo_setup import set_up_demo
 
     created = set_up_demo(Path(__file__).resolve().parents[2], say=click.echo)
     click.echo(
@@ -103,9 +103,9 @@ def receivers_command() -> None:
     import threading
     from pathlib import Path
 
-    from receivers.ftps_server import ensure_certificate, make_server
-    from receivers.sftp_server import DemoSFTPServer
-    from webapp.demo.setup import receiver_settings
+    from devservers.ftps_server import ensure_certificate, make_server
+    from devservers.sftp_server import DemoSFTPServer
+    from webapp.services.demo_setup import receiver_settings
 
     settings = receiver_settings(Path(__file__).resolve().parents[2])
     ensure_certificate(settings.cert_path, settings.key_path)

@@ -14,14 +14,14 @@ import click
 from flask.cli import AppGroup
 
 import exporters
+from loyalty.db import utcnow
+from loyalty.errors import NotFound, ValidationError
 from webapp.cli.common import emit, parse_pairs, read_secret, service_errors
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Compression, Encryption, Protocol, Sync
-from webapp.models.types import utcnow
 from webapp.services import destinations, recipients, runs, schedule, syncs
 from webapp.services.audit import cli_actor
-from webapp.services.errors import NotFound, ValidationError
 
 sync_cli = AppGroup("sync", help="Syncs: types, creation, settings, runs.")
 

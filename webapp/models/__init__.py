@@ -1,6 +1,7 @@
-"""All models, imported here so that Alembic and ``db.create_all`` see every table."""
+"""The sync application's models, and every loyalty table imported beside them so that
+Alembic and ``db.create_all`` see one metadata with every table."""
 
-from webapp.models import loyalty
+import loyalty.models  # noqa: F401  (the loyalty tables share the metadata)
 from webapp.models.audit import AuditEvent
 from webapp.models.runs import (
     CreationStatus,
@@ -44,5 +45,4 @@ __all__ = [
     "TransferStatus",
     "Trigger",
     "User",
-    "loyalty",
 ]

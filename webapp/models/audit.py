@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
-from webapp.models.types import UTCDateTime, utcnow
+from loyalty.db import Base, UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):  # type: ignore[name-defined]
+class AuditEvent(Base):
     """One recorded action. Rows are only ever inserted.
 
     ``actor`` is kept as text next to the user id so that the log still says who acted

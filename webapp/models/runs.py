@@ -18,9 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.extensions import db
+from loyalty.db import Base, UTCDateTime, str_enum, utcnow
 from webapp.models.syncs import Destination, Sync
-from webapp.models.types import UTCDateTime, str_enum, utcnow
 from webapp.models.users import User
 
 
@@ -59,7 +58,7 @@ class FileRole(enum.StrEnum):
     DELIVERABLE = "deliverable"  # what is sent to every destination
 
 
-class SyncInstance(db.Model):  # type: ignore[name-defined]
+class SyncInstance(Base):
     """One run. ``(sync_id, scheduled_for)`` is unique, so a scheduled minute runs at most once."""
 
     __tablename__ = "sync_instances"
@@ -110,7 +109,7 @@ class SyncInstance(db.Model):  # type: ignore[name-defined]
         return [f for f in self.files if f.role == FileRole.DELIVERABLE]
 
 
-class SyncFile(db.Model):  # type: ignore[name-defined]
+class SyncFile(Base):
     """A file of a run, kept under EXPORT_DIR; ``path`` is relative to it and never user-given."""
 
     __tablename__ = "sync_files"
@@ -133,7 +132,7 @@ class SyncFile(db.Model):  # type: ignore[name-defined]
     instance: Mapped[SyncInstance] = relationship(back_populates="files")
 
 
-class Transfer(db.Model):  # type: ignore[name-defined]
+class Transfer(Base):
     """Sending a run's deliverables to one destination. Round 1 is the run's own; re-transfers add rounds."""
 
     __tablename__ = "transfers"
@@ -171,7 +170,7 @@ class Transfer(db.Model):  # type: ignore[name-defined]
     )
 
 
-class TransferAttempt(db.Model):  # type: ignore[name-defined]
+class TransferAttempt(Base):
     """One try of a transfer: when, how many bytes, and how it ended."""
 
     __tablename__ = "transfer_attempts"

@@ -22,8 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from webapp.extensions import db
-from webapp.models.types import UTCDateTime, str_enum, utcnow
+from loyalty.db import Base, UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
     from webapp.models.runs import SyncInstance
@@ -86,7 +85,7 @@ def check_timezone(value: str) -> str:
     return value
 
 
-class Sync(db.Model):  # type: ignore[name-defined]
+class Sync(Base):
     """One configured sync: a type, its scope, its schedule and its packaging."""
 
     __tablename__ = "syncs"
@@ -165,7 +164,7 @@ class Sync(db.Model):  # type: ignore[name-defined]
         return f"<Sync {self.id} {self.type_key} {self.name!r}>"
 
 
-class Destination(db.Model):  # type: ignore[name-defined]
+class Destination(Base):
     """Where a sync's files go. ``position`` (1-6, unique per sync) caps the count in the database."""
 
     __tablename__ = "destinations"
@@ -252,7 +251,7 @@ class Destination(db.Model):  # type: ignore[name-defined]
         return f"<Destination {self.id} {self.protocol} {self.host}>"
 
 
-class RecipientKey(db.Model):  # type: ignore[name-defined]
+class RecipientKey(Base):
     """A PGP public key the sync's files are encrypted to. Public keys are not secrets."""
 
     __tablename__ = "recipient_keys"

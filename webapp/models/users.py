@@ -9,8 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from webapp.extensions import db
-from webapp.models.types import UTCDateTime, str_enum, utcnow
+from loyalty.db import Base, UTCDateTime, str_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -27,7 +26,7 @@ class Role(enum.StrEnum):
         ]
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined]
+class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

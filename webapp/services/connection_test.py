@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from loyalty.errors import ValidationError
 from webapp.models.syncs import Destination
 from webapp.models.users import User
 from webapp.services import audit, destinations
-from webapp.services.errors import ValidationError
 from webapp.services.permissions import SYNC_CONFIGURE, require
 
 TEST_TIMEOUT_SECONDS = 10.0

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from loyalty.errors import NotFound, ValidationError
 from webapp.extensions import db
 from webapp.models.syncs import MAX_DESTINATIONS, MAX_RETRIES, Destination, Protocol, Sync
 from webapp.models.users import User
 from webapp.services import audit, secrets
-from webapp.services.errors import NotFound, ValidationError
 from webapp.services.permissions import SYNC_CONFIGURE, require
 
 # Fields a caller may set, in the order of the product's how-to.

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from flask import current_app
 
+from loyalty.errors import ValidationError
 from webapp.extensions import db
 from webapp.models.syncs import Encryption, RecipientKey, Sync
 from webapp.models.users import User
 from webapp.services import audit
-from webapp.services.errors import ValidationError
 from webapp.services.permissions import SYNC_CONFIGURE, require
 
 

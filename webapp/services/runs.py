@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from loyalty.errors import NotFound, ValidationError
 from webapp.extensions import db
 from webapp.models.runs import (
     CreationStatus,
@@ -26,7 +27,6 @@ from webapp.models.runs import (
 from webapp.models.syncs import Destination, Sync
 from webapp.models.users import User
 from webapp.services import audit, dispatch
-from webapp.services.errors import NotFound, ValidationError
 from webapp.services.permissions import SYNC_DOWNLOAD, SYNC_RUN, SYNC_VIEW, require
 
 PAGE_SIZE = 20

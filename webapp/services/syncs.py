@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 
 import exporters
 from exporters.base import OptionsInvalid, SyncType
+from loyalty.db import utcnow
+from loyalty.errors import NotFound, ValidationError
 from webapp.extensions import db
 from webapp.models.runs import SyncInstance
 from webapp.models.syncs import Compression, Encryption, Sync, check_execution_time, check_timezone
-from webapp.models.types import utcnow
 from webapp.models.users import User
 from webapp.services import audit
-from webapp.services.errors import NotFound, ValidationError
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
     SYNC_CREATE,

@@ -13,11 +13,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
+from loyalty.db import utcnow
+from loyalty.errors import ValidationError
 from webapp.extensions import db
-from webapp.models.types import utcnow
 from webapp.models.users import Role, User
 from webapp.services import audit
-from webapp.services.errors import ValidationError
 
 MIN_PASSWORD_LENGTH = 10
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+$")

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import update
 
+from loyalty.models import ChangeKind, ChangeLog
 from tests.fixtures.exports import export_around_write
 from tests.fixtures.exports import reference_rows as reference_lines
 from tests.fixtures.golden_files import check_golden_bytes as check_golden
 from webapp.extensions import db
-from webapp.models.loyalty import ChangeKind, ChangeLog
 
 __all__ = ["check_golden", "export_around_write", "reference_lines", "renumber"]
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from loyalty.models import Member
+from loyalty.services import members
 from tests.fixtures.exports import Exported, export_around_write, give_account_id
 from tests.fixtures.golden_files import check_golden_bytes as check_golden
 from webapp.extensions import db
-from webapp.models.loyalty import Member
-from webapp.services.loyalty import members
 
 __all__ = ["DAY0", "all_bytes", "at", "check_golden", "enrol", "export_around_write"]
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from loyalty.models import Campaign, Member, Promotion
+from loyalty.services import catalog, contacts, engagement, members
 from tests.integration.exporters.members_b_support import all_bytes, at, check_golden, enrol
 from webapp.extensions import db
-from webapp.models.loyalty import Campaign, Member, Promotion
-from webapp.services.loyalty import catalog, contacts, engagement, members
 
 Group = Campaign | Promotion
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from loyalty.models import AccountIdType, Case, CaseCategory, CaseQueue, Descriptor
+from loyalty.services import cases, catalog, contacts, members
 from tests.integration.exporters.events_support import check_golden, export_around_write
 from webapp.extensions import db
-from webapp.models.loyalty import AccountIdType, Case, CaseCategory, CaseQueue, Descriptor
-from webapp.services.loyalty import cases, catalog, contacts, members
 
 HEADER = (
     "CaseId|Timestamp|User|ActionCode|CaseEventId|MemberId|MemberAccountId|CaseSubject|"

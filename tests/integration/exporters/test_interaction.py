@@ -8,6 +8,14 @@ from typing import Any
 
 import pytest
 
+from loyalty.models import (
+    BusinessUnit,
+    ChangeKind,
+    InteractionEvent,
+    InteractionType,
+    Member,
+)
+from loyalty.services import catalog, contacts, engagement, members
 from tests.fixtures.exports import give_account_id, member_with_id
 from tests.integration.exporters.events_support import (
     check_golden,
@@ -15,14 +23,6 @@ from tests.integration.exporters.events_support import (
     renumber,
 )
 from webapp.extensions import db
-from webapp.models.loyalty import (
-    BusinessUnit,
-    ChangeKind,
-    InteractionEvent,
-    InteractionType,
-    Member,
-)
-from webapp.services.loyalty import catalog, contacts, engagement, members
 
 HEADER = (
     "InteractionId|MemberId|MemberAccountId|LocationId|LocationExternalRef|InteractionTypeId|"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from loyalty.models import BusinessUnit, PosCategory
+from loyalty.services import catalog, custom_fields
 from tests.fixtures.golden_files import check_golden
 from webapp.extensions import db
-from webapp.models.loyalty import BusinessUnit, PosCategory
-from webapp.services.loyalty import catalog, custom_fields
 
 NAME = "LocationSync11232026140509.txt"  # run_export's start, month first, no underscore
 DOCUMENTED = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from loyalty.models import Descriptor, Member
+from loyalty.services import descriptors, members
 from tests.fixtures.exports import give_account_id, member_with_id
 from webapp.extensions import db
-from webapp.models.loyalty import Descriptor, Member
-from webapp.services.loyalty import descriptors, members
 
 HEADER = "MemberInternalId|MemberPrimaryAccountId|MemberFirstName|MemberLastName|MemberDescriptorExpireDate|MemberDescriptorExtRef"
 EXAMPLE = [

@@ -12,14 +12,7 @@ import pytest
 from flask import Flask
 
 import exporters
-from tests.integration.exporters.member_change_support import (
-    at,
-    check_golden,
-    export_around_write,
-    reference_lines,
-)
-from webapp.extensions import db
-from webapp.models.loyalty import (
+from loyalty.models import (
     AccountId,
     AccountIdType,
     BusinessUnit,
@@ -30,7 +23,14 @@ from webapp.models.loyalty import (
     MemberChild,
     MemberEmail,
 )
-from webapp.services.loyalty import catalog, contacts, custom_fields, members, points
+from loyalty.services import catalog, contacts, custom_fields, members, points
+from tests.integration.exporters.member_change_support import (
+    at,
+    check_golden,
+    export_around_write,
+    reference_lines,
+)
+from webapp.extensions import db
 
 KEY = "member_extended"
 POINTS = {"points_setting": True}

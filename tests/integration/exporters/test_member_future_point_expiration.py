@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from loyalty.models import Member
+from loyalty.services import members, points
 from tests.integration.exporters.members_b_support import all_bytes, check_golden, enrol
 from webapp.extensions import db
-from webapp.models.loyalty import Member
-from webapp.services.loyalty import members, points
 
 KEY = "member_future_point_expiration"
 FIXED = "Member Id|Member Account Id|Future Expiration Process Date"

@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from loyalty.models import Member, Product, Transaction, TransactionType
+from loyalty.services import catalog, members, transactions
+from loyalty.services.transactions import LineInput
 from tests.integration.exporters.members_b_support import (
     at,
     check_golden,
@@ -17,9 +20,6 @@ from tests.integration.exporters.members_b_support import (
     export_around_write,
 )
 from webapp.extensions import db
-from webapp.models.loyalty import Member, Product, Transaction, TransactionType
-from webapp.services.loyalty import catalog, members, transactions
-from webapp.services.loyalty.transactions import LineInput
 
 KEY = "member_product_purchases"
 HEADER = (

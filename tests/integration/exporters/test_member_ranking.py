@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from loyalty.models import AccountIdType, Member, RankingLevel, RankingSet
+from loyalty.services import catalog, contacts, members, rankings
 from tests.fixtures.exports import give_account_id, member_with_id
 from tests.integration.exporters.member_change_support import at, check_golden, reference_lines
 from webapp.extensions import db
-from webapp.models.loyalty import AccountIdType, Member, RankingLevel, RankingSet
-from webapp.services.loyalty import catalog, contacts, members, rankings
 
 KEY = "member_ranking"
 HEADER = "RankingSetExternalReference|RankingLevelExternalReference|SBInternalMemberId|MemberAccountId|MemberFirstName|MemberLastName"

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from loyalty.models import AccountIdType, Descriptor, Member, RankingLevel, RankingSet
+from loyalty.services import catalog, contacts, descriptors, members, rankings
 from tests.integration.exporters.member_change_support import (
     at,
     check_golden,
@@ -18,8 +20,6 @@ from tests.integration.exporters.member_change_support import (
     reference_lines,
 )
 from webapp.extensions import db
-from webapp.models.loyalty import AccountIdType, Descriptor, Member, RankingLevel, RankingSet
-from webapp.services.loyalty import catalog, contacts, descriptors, members, rankings
 
 KEY = "member_ranking_extended"
 DOCUMENTED_HEADER = (

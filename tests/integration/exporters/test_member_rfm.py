@@ -10,11 +10,11 @@ import pytest
 
 import exporters
 from exporters.base import OptionsInvalid
+from loyalty.models import Member
+from loyalty.services import members, rankings
 from tests.fixtures.exports import give_account_id, member_with_id
 from tests.integration.exporters.members_b_support import all_bytes, at, check_golden, enrol
 from webapp.extensions import db
-from webapp.models.loyalty import Member
-from webapp.services.loyalty import members, rankings
 
 KEY = "member_rfm"
 HEADER = "InternalMemberId|FirstName|MiddleName|LastName|Suffix|MemberAccountId|RecencyNum|FrequencyNum|MonetaryNum|MemberRFM"

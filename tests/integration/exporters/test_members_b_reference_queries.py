@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 import exporters
 from exporters.base import ExportContext
+from loyalty.engine import read_snapshot
+from loyalty.models import Campaign, Product, Promotion, TransactionType
+from loyalty.services import catalog, engagement, points, rankings, transactions
+from loyalty.services.transactions import LineInput
 from tests.fixtures.exports import RUN_START
 from tests.integration.exporters.members_b_support import at, enrol
-from webapp.database import read_snapshot
 from webapp.extensions import db
-from webapp.models.loyalty import Campaign, Product, Promotion, TransactionType
-from webapp.services.loyalty import catalog, engagement, points, rankings, transactions
-from webapp.services.loyalty.transactions import LineInput
 
 EARNED = [
     datetime(2025, 11, 3, tzinfo=UTC),

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from loyalty.models import Product
+from loyalty.services import catalog, custom_fields
 from tests.fixtures.golden_files import check_golden
 from webapp.extensions import db
-from webapp.models.loyalty import Product
-from webapp.services.loyalty import catalog, custom_fields
 
 NAME = "ProductSync20261123140509.txt"  # run_export's start, year first, no underscore
 HEADER = "ProductItemId|ProductItemName|ProductItemExternalReference|ProductItemExternalRef|ZeroPoints|ZeroRetail|DropFromBasket"

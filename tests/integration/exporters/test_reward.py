@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 
 import exporters
-from tests.integration.exporters.events_support import check_golden, export_around_write
-from webapp.extensions import db
-from webapp.models.loyalty import (
+from loyalty.models import (
     AccountIdType,
     BusinessUnit,
     Member,
@@ -20,7 +18,9 @@ from webapp.models.loyalty import (
     RewardCategory,
     RewardType,
 )
-from webapp.services.loyalty import catalog, contacts, custom_fields, members, points, rewards
+from loyalty.services import catalog, contacts, custom_fields, members, points, rewards
+from tests.integration.exporters.events_support import check_golden, export_around_write
+from webapp.extensions import db
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)  # 06:00 in Toronto (EDT, UTC-4)
 STAMP = "20261123140509"

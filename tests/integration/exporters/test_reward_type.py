@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from loyalty.models import RewardCategory, RewardMasterType, RewardType
+from loyalty.services import catalog
 from tests.integration.exporters.events_support import check_golden
 from webapp.extensions import db
-from webapp.models.loyalty import RewardCategory, RewardMasterType, RewardType
-from webapp.services.loyalty import catalog
 
 HEADER = (
     "Internal Reward Type Id|Reward Type Name|Reward Type External Reference|"

@@ -17,8 +17,8 @@ from exporters.sql import (
     text_field,
     timestamp_field,
 )
+from loyalty.db import UTCDateTime
 from webapp.extensions import db
-from webapp.models.types import UTCDateTime
 
 metadata = MetaData()
 probe = Table(

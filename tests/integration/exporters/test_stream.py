@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from exporters.sql import int_field, text_field
 from exporters.stream import stream
+from loyalty.engine import read_snapshot
+from loyalty.models import Member
 from tests.integration.exporters.members_b_support import enrol
-from webapp.database import read_snapshot
 from webapp.extensions import db
-from webapp.models.loyalty import Member
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1000])

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from loyalty.models import AccountIdType, Member, Question, QuestionChoice, QuestionSet
+from loyalty.services import catalog, contacts, engagement, members
 from tests.fixtures.exports import give_account_id, member_with_id
 from tests.integration.exporters.events_support import check_golden, export_around_write
 from webapp.extensions import db
-from webapp.models.loyalty import AccountIdType, Member, Question, QuestionChoice, QuestionSet
-from webapp.services.loyalty import catalog, contacts, engagement, members
 
 HEADER = (
     "QuestionName|SBInternalMemberId|AccountId|FirstName|LastName|"

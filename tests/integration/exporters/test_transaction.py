@@ -21,11 +21,8 @@ from sqlalchemy.orm import Session
 import exporters
 from exporters.base import ExportContext, OptionsInvalid
 from exporters.types import transaction as txn
-from tests.fixtures.exports import Exported, give_account_id
-from tests.fixtures.golden_files import check_golden_files
-from webapp.database import read_snapshot
-from webapp.extensions import db
-from webapp.models.loyalty import (
+from loyalty.engine import read_snapshot
+from loyalty.models import (
     BusinessUnit,
     CustomFieldDefinition,
     Location,
@@ -35,8 +32,11 @@ from webapp.models.loyalty import (
     Transaction,
     TransactionType,
 )
-from webapp.services.loyalty import catalog, custom_fields, members, points, transactions
-from webapp.services.loyalty.transactions import LineInput
+from loyalty.services import catalog, custom_fields, members, points, transactions
+from loyalty.services.transactions import LineInput
+from tests.fixtures.exports import Exported, give_account_id
+from tests.fixtures.golden_files import check_golden_files
+from webapp.extensions import db
 
 T0 = datetime(2026, 11, 20, 9, 15, tzinfo=UTC)
 STARTED = datetime(2026, 11, 23, 14, 5, 9, tzinfo=UTC)  # the run_export default

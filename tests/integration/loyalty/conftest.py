@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.extensions import db
-from webapp.models.loyalty import (
+from loyalty.models import (
     AccountIdType,
     BusinessUnit,
     Campaign,
@@ -32,7 +31,8 @@ from webapp.models.loyalty import (
     RewardType,
     TransactionType,
 )
-from webapp.services.loyalty import catalog
+from loyalty.services import catalog
+from webapp.extensions import db
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -63,7 +63,7 @@ class Program:
     other_queue: CaseQueue
 
     def level(self, ext_ref: str) -> Any:
-        from webapp.models.loyalty import RankingLevel
+        from loyalty.models import RankingLevel
 
         return self.session.scalar(
             select(RankingLevel).where(
@@ -179,7 +179,7 @@ def program(app: Any) -> Program:
 
 @pytest.fixture
 def member(program: Program) -> Member:
-    from webapp.services.loyalty.members import enrol_member
+    from loyalty.services.members import enrol_member
 
     m = enrol_member(program.session, first_name="Anna", last_name="Smith", at=T0)
     program.session.commit()

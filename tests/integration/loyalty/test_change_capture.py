@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from loyalty.changefeed import changes_select, changes_since, current_watermark
+from loyalty.engine import read_snapshot
+from loyalty.models import ChangeKind, ChangeLog, Member
+from loyalty.services import engagement, members, points
 from tests.integration.loyalty.conftest import T0, Program
-from webapp.database import read_snapshot
 from webapp.extensions import db
-from webapp.models.loyalty import ChangeKind, ChangeLog, Member
-from webapp.models.loyalty.changefeed import changes_select, changes_since, current_watermark
-from webapp.services.loyalty import engagement, members, points
 
 
 def _export(engine: Any, since: dict | None, **kw: Any) -> tuple[list[int], dict]:
@@ -116,7 +116,7 @@ def _writer(
     committed: list[int],
     errors: list[BaseException],
 ) -> None:
-    from webapp.models.loyalty import InteractionType
+    from loyalty.models import InteractionType
 
     rng = random.Random(seed)
     postgres = engine.dialect.name == "postgresql"

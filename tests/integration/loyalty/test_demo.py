@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.fixtures.database import empty_all_tables
-from webapp.demo import people
-from webapp.demo.seed import REFERENCE_TABLES, SeedError, seed
-from webapp.extensions import db
-from webapp.models.loyalty import (
+from loyalty.changefeed import changes_since
+from loyalty.demo import people
+from loyalty.demo.seed import REFERENCE_TABLES, SeedError, seed
+from loyalty.models import (
     ChangeLog,
     Member,
     MemberProductPurchase,
@@ -23,8 +22,9 @@ from webapp.models.loyalty import (
     PointLedgerEntry,
     TransactionLine,
 )
-from webapp.models.loyalty.changefeed import changes_since
-from webapp.models.loyalty.primary import mobile_phone_of, primary_account_id_of, primary_email_of
+from loyalty.primary import mobile_phone_of, primary_account_id_of, primary_email_of
+from tests.fixtures.database import empty_all_tables
+from webapp.extensions import db
 
 AS_OF = date(2026, 11, 1)
 
@@ -95,7 +95,7 @@ def test_seeded_program_obeys_the_rules_of_the_services(app: Any) -> None:
     assert all(r[:3] == r[3:] for r in rows)
     assert sum(1 for r in rows if r[0]) > 350
     # Lifetime purchase quantities are the non-cancelled basket lines.
-    from webapp.models.loyalty import Transaction
+    from loyalty.models import Transaction
 
     lines = {
         (m, p): q
@@ -130,7 +130,7 @@ def test_seeded_program_obeys_the_rules_of_the_services(app: Any) -> None:
         ).order_by(PointExpirationProjection.member_id, PointExpirationProjection.cycle)
     ).all()
     processed = s.scalar(select(PointExpirationProjection.processed_at).limit(1))
-    from webapp.services.loyalty.points import project_point_expirations
+    from loyalty.services.points import project_point_expirations
 
     project_point_expirations(s, list(range(1, 401)), processed_at=processed)
     again = s.execute(
@@ -170,7 +170,7 @@ def test_cli_seed_then_activity_feeds_the_incremental_exports(app: Any) -> None:
     assert again.exit_code != 0 and "already holds" in again.output
     result = runner.invoke(args=["demo", "activity", "--days", "2", "--per-day", "45"])
     assert result.exit_code == 0, result.output
-    from webapp.database import read_snapshot
+    from loyalty.engine import read_snapshot
 
     with read_snapshot(db.engine) as conn:
         kinds = {row.kind for row in changes_since(conn, None).rows}
@@ -204,7 +204,7 @@ def test_seed_fails_clearly_while_another_transaction_holds_the_tables(
 ) -> None:
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no lock timeout for DDL; PostgreSQL waits, so it must give up")
-    from webapp.demo import bulk
+    from loyalty.demo import bulk
 
     monkeypatch.setattr(bulk, "LOCK_TIMEOUT_SECONDS", 1)
     with db.engine.connect() as reader:

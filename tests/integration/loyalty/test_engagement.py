@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.integration.loyalty.conftest import T0, Program
-from webapp.models.loyalty import (
+from loyalty.errors import ValidationError
+from loyalty.models import (
     CampaignMember,
     CaseEvent,
     DescriptorAssignment,
@@ -16,8 +16,7 @@ from webapp.models.loyalty import (
     MemberCustomValue,
     MemberRanking,
 )
-from webapp.services.errors import ValidationError
-from webapp.services.loyalty import (
+from loyalty.services import (
     cases,
     catalog,
     custom_fields,
@@ -26,6 +25,7 @@ from webapp.services.loyalty import (
     rankings,
     transactions,
 )
+from tests.integration.loyalty.conftest import T0, Program
 
 
 def test_descriptor_expiry_end_of_day_and_batch_removal(program: Program, member: Member) -> None:
@@ -110,7 +110,7 @@ def test_custom_fields_are_typed_and_logged_per_entity(program: Program, member:
         s, member, program.purchase, occurred_at=T0, amount=10, custom_fields={lane: "03.50"}, at=T0
     )
     custom_fields.set_transaction_custom_field(s, txn, lane, 4, at=T0)
-    from webapp.services.loyalty.rewards import issue_reward
+    from loyalty.services.rewards import issue_reward
 
     reward = issue_reward(s, member, program.forced, at=T0)
     custom_fields.set_reward_custom_field(s, reward, vip_flag, "yes", at=T0)
@@ -168,7 +168,7 @@ def test_survey_answers_one_row_per_choice(program: Program, member: Member) -> 
 
 
 def toppings_choices(session, question_id):
-    from webapp.models.loyalty import QuestionChoice
+    from loyalty.models import QuestionChoice
 
     return list(
         session.scalars(

@@ -7,16 +7,16 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.loyalty.conftest import T0, Program
-from webapp.models.loyalty import (
+from loyalty.errors import ValidationError
+from loyalty.models import (
     ChangeLog,
     Gender,
     Member,
     MemberStatus,
     PointBalance,
 )
-from webapp.services.errors import ValidationError
-from webapp.services.loyalty import members as svc
+from loyalty.services import members as svc
+from tests.integration.loyalty.conftest import T0, Program
 
 
 def test_enrol_writes_member_balance_and_one_core_record(program: Program) -> None:

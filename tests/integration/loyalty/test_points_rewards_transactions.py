@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.integration.loyalty.conftest import T0, Program
-from webapp.models.loyalty import (
+from loyalty.errors import ValidationError
+from loyalty.models import (
     LedgerKind,
     Member,
     MemberProductPurchase,
@@ -20,9 +20,9 @@ from webapp.models.loyalty import (
     TransactionLine,
     TransactionStatus,
 )
-from webapp.services.errors import ValidationError
-from webapp.services.loyalty import points, rewards, transactions
-from webapp.services.loyalty.transactions import LineInput
+from loyalty.services import points, rewards, transactions
+from loyalty.services.transactions import LineInput
+from tests.integration.loyalty.conftest import T0, Program
 
 
 def _balance(program: Program, member: Member) -> PointBalance:

@@ -9,17 +9,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.integration.loyalty.conftest import T0, Program
-from webapp.models.loyalty import AccountIdStatus, Member, PhoneType
-from webapp.models.loyalty.primary import (
+from loyalty.errors import ValidationError
+from loyalty.models import AccountIdStatus, Member, PhoneType
+from loyalty.primary import (
     mobile_phone_of,
     primary_account_id_of,
     primary_email_of,
     refresh_contact_columns,
 )
-from webapp.services.errors import ValidationError
-from webapp.services.loyalty import contacts
-from webapp.services.loyalty.members import enrol_member
+from loyalty.services import contacts
+from loyalty.services.members import enrol_member
+from tests.integration.loyalty.conftest import T0, Program
 
 
 def _at(hours: int):

@@ -19,11 +19,11 @@ import pytest
 from flask import Flask
 
 from jobs.tick import tick
+from loyalty.db import utcnow
 from tests.fixtures.live_server import WorkerProcess, start_worker
 from tests.integration.runs.conftest import latest, received
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, Transfer, TransferStatus
-from webapp.models.types import utcnow
 from webapp.services import progress, runs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

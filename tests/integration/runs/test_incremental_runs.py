@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from loyalty.models import Interaction, InteractionType, Member
+from loyalty.services import engagement, members
 from tests.integration.runs.conftest import latest
 from webapp.extensions import db
-from webapp.models.loyalty import Interaction, InteractionType, Member
 from webapp.models.runs import CreationStatus
 from webapp.models.syncs import Sync
 from webapp.services import runs
-from webapp.services.loyalty import engagement, members
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from jobs.redis_process import free_port
+from devservers.redis import free_port
 from tests.integration.runs.conftest import latest
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, TransferStatus
@@ -66,7 +66,7 @@ def test_destination_failure_is_mailed_after_its_retries(
     app: Flask, smtp: Inbox, make_sync: Any, sftp_destination: Any, run_jobs: Any, closed_port: int
 ) -> None:
     from jobs.tick import tick
-    from webapp.models.types import utcnow
+    from loyalty.db import utcnow
 
     sync = make_sync("Nightly")
     sync.notify_emails = ["ops@example.com"]

@@ -10,12 +10,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from jobs.tick import tick
+from loyalty.db import utcnow
 from tests.integration.runs.conftest import latest, received, sha256
 from webapp.extensions import db
 from webapp.models.audit import AuditEvent
 from webapp.models.runs import CreationStatus, FileRole, SyncFile, TransferStatus
 from webapp.models.syncs import Compression
-from webapp.models.types import utcnow
 from webapp.services import destinations, runs, users
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from loyalty.models import Descriptor
 from webapp.extensions import db
-from webapp.models.loyalty import Descriptor
 from webapp.models.syncs import Destination, Sync
 
 pytestmark = pytest.mark.integration

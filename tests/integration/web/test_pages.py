@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from exporters.base import SyncType
+from loyalty.db import utcnow
 from webapp.extensions import db
 from webapp.models.audit import AuditEvent
 from webapp.models.runs import (
@@ -25,7 +26,6 @@ from webapp.models.runs import (
     Trigger,
 )
 from webapp.models.syncs import Destination, Sync
-from webapp.models.types import utcnow
 from webapp.services import destinations
 
 Login = Callable[[Any], FlaskClient]

@@ -12,8 +12,8 @@ import pytest
 import exporters
 from exporters.base import ExportContext, OptionsInvalid
 from exporters.types import member_extended, member_ranking, member_ranking_extended
-from webapp.models.loyalty import MemberTrigger
-from webapp.models.loyalty.enums import AccountIdStatus, AddressType, LedgerKind, MemberStatus
+from loyalty.models import MemberTrigger
+from loyalty.models.enums import AccountIdStatus, AddressType, LedgerKind, MemberStatus
 
 pytestmark = pytest.mark.nodb
 

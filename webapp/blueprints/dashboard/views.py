@@ -8,11 +8,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from werkzeug.wrappers.response import Response
 
+from loyalty.errors import ValidationError
 from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.services import progress, runs, syncs
-from webapp.services.errors import ValidationError
 from webapp.services.permissions import SYNC_DOWNLOAD, SYNC_RUN, SYNC_VIEW, permission_required
 
 bp = Blueprint("dashboard", __name__)

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers.response import Response
 
+from loyalty.errors import ValidationError
 from webapp.blueprints.destinations.forms import DestinationForm
 from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.models.syncs import MAX_DESTINATIONS, Destination, Protocol
 from webapp.services import connection_test, destinations, syncs
-from webapp.services.errors import ValidationError
 from webapp.services.permissions import SYNC_CONFIGURE, permission_required
 
 bp = Blueprint("destinations", __name__)

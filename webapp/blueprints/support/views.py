@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers.response import Response
 
+from loyalty.errors import ValidationError
 from webapp.blueprints.support.forms import CreateUserForm, EditUserForm
 from webapp.extensions import db
 from webapp.forms import apply_errors
@@ -14,7 +15,6 @@ from webapp.models.audit import AuditEvent
 from webapp.models.syncs import Sync
 from webapp.models.users import Role, User
 from webapp.services import users
-from webapp.services.errors import ValidationError
 from webapp.services.permissions import (
     ALL_PERMISSIONS,
     AUDIT_VIEW,

@@ -12,12 +12,12 @@ from wtforms import SelectChoice
 
 import exporters
 from exporters.base import OptionKind
+from loyalty.errors import ValidationError
 from webapp.blueprints.syncs.forms import CreateSyncForm, RecipientKeyForm, SettingsForm
 from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx
 from webapp.services import recipients, schedule, syncs
-from webapp.services.errors import ValidationError
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
     SYNC_CREATE,
