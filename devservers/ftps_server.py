@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -79,4 +80,13 @@ def make_server(
     Handler.tls_data_required = True
     Handler.passive_ports = range(port + 1, port + 50)
     Handler.banner = "Loyalty Sync demo FTPS receiver"
-    return FTPServer(("127.0.0.1", port), Handler)
+    # Bind here rather than let pyftpdlib do it: its own bind leaks the socket when the
+    # port is taken, and wraps the error so that its errno is lost.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+    except OSError:
+        listener.close()
+        raise
+    return FTPServer(listener, Handler)

@@ -197,8 +197,12 @@ class DemoSFTPServer:
 
     def listen(self) -> int:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", self.port))
+        except OSError:
+            sock.close()
+            raise
         sock.listen(16)
         sock.settimeout(0.5)
         self._socket = sock

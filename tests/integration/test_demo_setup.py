@@ -3,15 +3,20 @@ and FTPS receivers actually receiving a run's files."""
 
 from __future__ import annotations
 
-import threading
+import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from rq import SimpleWorker
 
+from devservers.receivers import (
+    ReceiverPortBusy,
+    ReceiverSettings,
+    receiver_settings,
+    start_receivers,
+)
 from devservers.redis import free_port
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
@@ -30,41 +35,13 @@ def demo_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def receivers(demo_root: Path) -> Iterator[Any]:
-    from devservers.ftps_server import ensure_certificate, make_server
-    from devservers.sftp_server import DemoSFTPServer
-    from webapp.services.demo_setup import receiver_settings
-
-    settings = receiver_settings(demo_root)
-    ensure_certificate(settings.cert_path, settings.key_path)
-    sftp = DemoSFTPServer(
-        settings.sftp_folder,
-        settings.host_key_path,
-        settings.sftp_port,
-        settings.username,
-        settings.password,
-    )
-    sftp.listen()
-    threading.Thread(target=sftp.serve_forever, daemon=True).start()
-    ftps = make_server(
-        settings.ftps_folder,
-        settings.cert_path,
-        settings.key_path,
-        settings.ftps_port,
-        settings.username,
-        settings.password,
-    )
-    thread = threading.Thread(
-        target=lambda: ftps.serve_forever(timeout=0.2, handle_exit=False), daemon=True
-    )
-    thread.start()
-    yield settings
-    sftp.stop()
-    ftps.close_all()
+def receivers(demo_root: Path) -> Iterator[ReceiverSettings]:
+    with start_receivers(receiver_settings(demo_root)) as settings:
+        yield settings
 
 
 def test_demo_runs_deliver_to_the_demo_receivers(
-    app: Flask, demo_root: Path, receivers: Any
+    app: Flask, demo_root: Path, receivers: ReceiverSettings
 ) -> None:
     from webapp.services.demo_setup import set_up_demo
 
@@ -92,3 +69,21 @@ def test_demo_runs_deliver_to_the_demo_receivers(
     assert (
         interactions.rows_written and interactions.rows_written > 0
     )  # the simulated days have work in them
+
+
+@pytest.mark.parametrize("taken", ["sftp", "ftps"])
+def test_a_taken_port_is_named_and_leaves_nothing_running(demo_root: Path, taken: str) -> None:
+    settings = receiver_settings(demo_root)
+    port = settings.sftp_port if taken == "sftp" else settings.ftps_port
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        with pytest.raises(ReceiverPortBusy) as refused, start_receivers(settings):
+            pass
+        message = str(refused.value)
+        assert f"127.0.0.1:{port}" in message
+        assert ("DEMO_SFTP_PORT" if taken == "sftp" else "DEMO_FTPS_PORT") in message
+    # The other receiver was not left listening: both ports are free again.
+    for free in (settings.sftp_port, settings.ftps_port):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", free))

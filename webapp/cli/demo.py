@@ -103,35 +103,16 @@ def receivers_command() -> None:
     import threading
     from pathlib import Path
 
-    from devservers.ftps_server import ensure_certificate, make_server
-    from devservers.sftp_server import DemoSFTPServer
-    from webapp.services.demo_setup import receiver_settings
+    from devservers.receivers import ReceiverPortBusy, receiver_settings, start_receivers
 
     settings = receiver_settings(Path(__file__).resolve().parents[2])
-    ensure_certificate(settings.cert_path, settings.key_path)
-    sftp = DemoSFTPServer(
-        settings.sftp_folder,
-        settings.host_key_path,
-        settings.sftp_port,
-        settings.username,
-        settings.password,
-    )
-    sftp.listen()
-    threading.Thread(target=sftp.serve_forever, name="demo-sftp", daemon=True).start()
-    ftps = make_server(
-        settings.ftps_folder,
-        settings.cert_path,
-        settings.key_path,
-        settings.ftps_port,
-        settings.username,
-        settings.password,
-    )
-    click.echo(
-        f"Demo receivers: SFTP 127.0.0.1:{settings.sftp_port} -> {settings.sftp_folder}, "
-        f"FTPS 127.0.0.1:{settings.ftps_port} -> {settings.ftps_folder} (user {settings.username})"
-    )
     try:
-        ftps.serve_forever(handle_exit=False)
-    finally:
-        sftp.stop()
-        ftps.close_all()
+        with start_receivers(settings):
+            click.echo(
+                f"Demo receivers: SFTP 127.0.0.1:{settings.sftp_port} -> {settings.sftp_folder}, "
+                f"FTPS 127.0.0.1:{settings.ftps_port} -> {settings.ftps_folder} "
+                f"(user {settings.username})"
+            )
+            threading.Event().wait()  # until the process is stopped (Ctrl-C, honcho)
+    except ReceiverPortBusy as error:
+        raise click.ClickException(str(error)) from error

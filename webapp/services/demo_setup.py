@@ -1,5 +1,6 @@
 """The out-of-the-box demo that `make run` sets up: a small seeded program, a few demo
-syncs, and destinations on the demo receivers (receivers/) started beside the app.
+syncs, and destinations on the demo receivers (``devservers.receivers``) started beside
+the app.
 
 Idempotent: it seeds only an empty program and creates the demo syncs only once (they
 are marked ``is_demo`` and labelled in the UI). The demo receivers' host key, certificate
@@ -9,66 +10,18 @@ destinations can pin them before the receivers even start.
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from devservers.receivers import receiver_settings
 from loyalty.models import Descriptor, Member
 from webapp.extensions import db
 from webapp.models.syncs import Compression, Sync
 from webapp.services import destinations, syncs
 
 DEMO_MEMBERS = 2_000
-SFTP_PORT = 2222
-FTPS_PORT = 2121
-
-
-@dataclass(frozen=True)
-class ReceiverSettings:
-    folder: Path
-    sftp_port: int
-    ftps_port: int
-    username: str
-    password: str
-    host_key_path: Path
-    cert_path: Path
-    key_path: Path
-
-    @property
-    def sftp_folder(self) -> Path:
-        return self.folder / "sftp"
-
-    @property
-    def ftps_folder(self) -> Path:
-        return self.folder / "ftps"
-
-
-def receiver_settings(root: Path) -> ReceiverSettings:
-    """Where the demo receivers keep files and credentials (created on first use, 0600):
-    ``var/demo-receivers`` in the checkout, or ``DEMO_RECEIVERS_DIR``."""
-    folder = Path(os.environ.get("DEMO_RECEIVERS_DIR") or root / "var" / "demo-receivers")
-    folder.mkdir(parents=True, exist_ok=True)
-    credentials = folder / "credentials.json"
-    if not credentials.exists():
-        fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"username": "demo", "password": secrets.token_urlsafe(12)}, handle)
-    stored: dict[str, Any] = json.loads(credentials.read_text())
-    return ReceiverSettings(
-        folder=folder,
-        sftp_port=int(os.environ.get("DEMO_SFTP_PORT", SFTP_PORT)),
-        ftps_port=int(os.environ.get("DEMO_FTPS_PORT", FTPS_PORT)),
-        username=stored["username"],
-        password=stored["password"],
-        host_key_path=folder / "sftp_host_ed25519_key",
-        cert_path=folder / "ftps_cert.pem",
-        key_path=folder / "ftps_key.pem",
-    )
 
 
 def set_up_demo(root: Path, say: Any = print) -> list[Sync]:
