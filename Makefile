@@ -5,7 +5,7 @@ DEMO   ?= 1
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-dev system-packages lint format bench clean
+.PHONY: run test install install-dev system-packages lint format screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,16 @@ test: system-packages install-dev
 system-packages:
 	scripts/system_packages.sh
 
+## make lint: what CI holds every change to (ruff, the formatter, mypy, the import contract)
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## make screenshots: refresh the README's screenshots (docs/screenshots/) from the browser tests
+screenshots: system-packages install-dev
+	LOYALTY_SYNC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/browser
 
 format: install-dev
 	$(BIN)/ruff format .

@@ -8,6 +8,7 @@ them at the end.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -38,8 +39,37 @@ def pytest(args: list[str], env: dict[str, str]) -> int:
     return subprocess.call(command, env=env)
 
 
+def tracked_state() -> str | None:
+    """What git sees of the tracked files (status and diff), or None outside a checkout."""
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        diff = subprocess.run(["git", "diff", "--binary"], capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return status + hashlib.sha256(diff).hexdigest()
+
+
+def tree_left_clean(before: str | None) -> bool:
+    """Tests must leave every tracked file as they found it (a run that rewrites one is a
+    defect: CI's checkout, and a developer's uncommitted work, must not change under them)."""
+    after = tracked_state()
+    if before is None or after == before:
+        return True
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+    ).stdout
+    print(f"The test run changed tracked files:\n{changed}", file=sys.stderr)
+    return False
+
+
 def main() -> int:
     extra = sys.argv[1:]
+    before = tracked_state()
     workers = ["-n", os.environ.get("TEST_WORKERS", "2"), "--dist", "loadfile"]
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
     started = time.monotonic()
@@ -49,13 +79,13 @@ def main() -> int:
     )
     url = postgres_url()
     if url is None:
-        return status
+        return status or (0 if tree_left_clean(before) else 1)
     started = time.monotonic()
     pg_status = pytest([*workers, "-m", "not nodb", *extra], {**env, "TEST_DATABASE_URL": url})
     print(
         f"PostgreSQL pass: {'passed' if pg_status == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s"
     )
-    return status or pg_status
+    return status or pg_status or (0 if tree_left_clean(before) else 1)
 
 
 if __name__ == "__main__":
