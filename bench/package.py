@@ -80,6 +80,7 @@ def main() -> None:
         out.mkdir()
         app_home = work / "app-gnupg"
         key = (recipient.armored_public,)
+        recipients = (recipient.fingerprint,)
         gpg = (
             f"gpg --batch --yes --homedir {recipient.home} --trust-model always "
             f"--compress-algo none -r {recipient.fingerprint}"
@@ -97,12 +98,25 @@ def main() -> None:
             "ours zip": ours(PackageSpec(compression="zip")),
             "zip -6": shell(f"rm -f {dst}.zip && zip -q -6 {dst}.zip {src}"),
             "pigz --zip": shell(f"pigz -6 --zip -c {src} > {dst}"),
-            "ours pgp": ours(PackageSpec(encrypt=True, recipient_keys=key, gnupg_home=app_home)),
-            "ours pgp, no digest": lambda: encrypt_file(original, out / "x.pgp", key, app_home),
+            "ours pgp": ours(
+                PackageSpec(
+                    encrypt=True,
+                    recipient_keys=key,
+                    recipient_fingerprints=recipients,
+                    gnupg_home=app_home,
+                )
+            ),
+            "ours pgp, no digest": lambda: encrypt_file(
+                original, out / "x.pgp", key, app_home, recipients=recipients
+            ),
             "gpg -e": shell(f"{gpg} -o {dst} -e {src}"),
             "ours gzip+pgp": ours(
                 PackageSpec(
-                    compression="gzip", encrypt=True, recipient_keys=key, gnupg_home=app_home
+                    compression="gzip",
+                    encrypt=True,
+                    recipient_keys=key,
+                    recipient_fingerprints=recipients,
+                    gnupg_home=app_home,
                 )
             ),
             "pigz | gpg -e": shell(f"pigz -6 -c {src} | {gpg} -o {dst} -e"),

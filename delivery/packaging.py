@@ -68,6 +68,9 @@ class PackageSpec:
     compression: Compression = "none"
     encrypt: bool = False
     recipient_keys: tuple[str, ...] = field(default=(), repr=False)
+    # The full fingerprints files are encrypted to: the stored recipients, and no other key
+    # a block in recipient_keys may hold.
+    recipient_fingerprints: tuple[str, ...] = ()
     armor: bool = False
     gnupg_home: Path | None = None
 
@@ -79,8 +82,11 @@ class PackageSpec:
             )
         # Accept any sequence, keep a tuple so the spec stays hashable and immutable.
         object.__setattr__(self, "recipient_keys", tuple(self.recipient_keys))
+        object.__setattr__(self, "recipient_fingerprints", tuple(self.recipient_fingerprints))
         if self.encrypt and not self.recipient_keys:
             raise ValueError("PGP encryption needs at least one recipient public key.")
+        if self.encrypt and not self.recipient_fingerprints:
+            raise ValueError("PGP encryption needs the recipients' key fingerprints.")
         if self.encrypt and self.gnupg_home is None:
             raise ValueError("PGP encryption needs the app's GnuPG home folder.")
 
@@ -114,7 +120,14 @@ def package(original: Path, out_dir: Path, spec: PackageSpec) -> FileDigest:
             if spec.encrypt:
                 assert spec.gnupg_home is not None  # checked by PackageSpec
                 step = work / (current.name + PGP_SUFFIX)
-                encrypt_file(current, step, spec.recipient_keys, spec.gnupg_home, armor=spec.armor)
+                encrypt_file(
+                    current,
+                    step,
+                    spec.recipient_keys,
+                    spec.gnupg_home,
+                    recipients=spec.recipient_fingerprints,
+                    armor=spec.armor,
+                )
                 current = step
             os.replace(current, final)
     except DeliveryError:

@@ -3,8 +3,10 @@
 Everything runs through python-gnupg and the ``gpg`` binary with a GNUPGHOME that the
 app owns (created 0700; ``~/.gnupg`` is never touched). Key inspection works on a
 throw-away home unless the caller passes one, so a pasted key is never imported just
-for being looked at. Encryption imports the sync's keys into the app's home and names
-the recipients by full fingerprint, so other keys in that keyring are never used.
+for being looked at. Each stored key is that key's own export (:func:`split_public_keys`),
+never the whole paste it came in. Encryption imports the sync's keys into the app's home
+and names the recipients by the full fingerprints the caller passes (the stored ones), so
+neither other keys in that keyring nor other keys in a stored block are ever used.
 
 Files are compressed before they get here, so gpg's own compression is off
 (``--compress-algo none``): compressing twice costs time and gains nothing. Trust is
@@ -17,7 +19,7 @@ import contextlib
 import io
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,11 +94,14 @@ def _describe(key: KeyInfo) -> str:
     return f"{key.fingerprint} ({who})"
 
 
-def inspect_public_key(armored: str, gnupg_home: Path | None = None) -> list[KeyInfo]:
+def inspect_public_key(
+    armored: str, gnupg_home: Path | None = None, *, only: Collection[str] | None = None
+) -> list[KeyInfo]:
     """Describe every key in an ASCII-armored public key block.
 
     Raises ``ValueError`` with a message for the user when the text is not a public key,
-    holds a private key, or a key in it is revoked, expired or cannot encrypt.
+    holds a private key, or a key in it is revoked, expired or cannot encrypt. With
+    ``only`` (full fingerprints), other keys in the block are neither checked nor listed.
     """
     text = (armored or "").strip()
     if "PRIVATE KEY BLOCK" in text:
@@ -123,6 +128,8 @@ def inspect_public_key(armored: str, gnupg_home: Path | None = None) -> list[Key
     for raw in scanned:
         if raw.get("type") != "pub":
             raise ValueError("This block holds a private key. Paste the public key only.")
+        if only is not None and raw["fingerprint"] not in only:
+            continue
         info = KeyInfo(
             fingerprint=raw["fingerprint"],
             user_ids=tuple(raw.get("uids") or ()),
@@ -148,28 +155,58 @@ def inspect_public_key(armored: str, gnupg_home: Path | None = None) -> list[Key
     return keys
 
 
+def split_public_keys(armored: str, fingerprints: Sequence[str]) -> dict[str, str]:
+    """Each key's own ASCII-armored export (``gpg --export --armor FINGERPRINT``).
+
+    One paste may hold several keys; storing the whole paste with each of them would keep
+    every other key of the paste alive in each stored copy. The block is imported into a
+    throw-away home, never the app's. Raises ``ValueError`` when a key is not in the block.
+    """
+    with _home(None) as home:
+        gpg = _gpg(home)
+        imported = set(gpg.import_keys(armored).fingerprints)
+        own: dict[str, str] = {}
+        for fingerprint in fingerprints:
+            export = str(gpg.export_keys(fingerprint)) if fingerprint in imported else ""
+            # The export must hold that key and no other (a name can match more than one).
+            held = [key["fingerprint"] for key in gpg.scan_keys_mem(export)] if export else []
+            if held != [fingerprint]:
+                raise ValueError(f"The key {fingerprint} could not be exported on its own.")
+            own[fingerprint] = export
+    return own
+
+
 def encrypt_file(
     source: Path,
     target: Path,
     recipient_keys: Sequence[str],
     gnupg_home: Path,
     *,
+    recipients: Sequence[str],
     armor: bool = False,
 ) -> list[str]:
-    """Encrypt ``source`` to every key in ``recipient_keys``; return their fingerprints.
+    """Encrypt ``source`` to exactly the keys ``recipients`` names; return their fingerprints.
 
-    Raises :class:`~delivery.errors.DeliveryError` (``encryption``) when a key is unusable
-    or gpg fails.
+    ``recipients`` are full fingerprints (the stored ones); ``recipient_keys`` are the
+    armored blocks holding those keys. Any other key in a block is not encrypted to, so a
+    block stored with more keys than its own never adds a recipient. Raises
+    :class:`~delivery.errors.DeliveryError` (``encryption``) when a named key is missing or
+    unusable, or gpg fails.
     """
-    if not recipient_keys:
+    fingerprints = list(dict.fromkeys(f.strip().upper() for f in recipients if f.strip()))
+    if not recipient_keys or not fingerprints:
         raise make_error(ErrorKind.ENCRYPTION, reason="no recipient public key is configured")
     home = prepare_gnupg_home(gnupg_home)
-    fingerprints: list[str] = []
+    found: set[str] = set()
     for armored in recipient_keys:
         try:
-            fingerprints += [key.fingerprint for key in inspect_public_key(armored)]
+            found.update(key.fingerprint for key in inspect_public_key(armored, only=fingerprints))
         except ValueError as exc:
             raise make_error(ErrorKind.ENCRYPTION, str(exc), reason=str(exc)) from None
+    absent = [f for f in fingerprints if f not in found]
+    if absent:
+        reason = f"no stored public key has the fingerprint {', '.join(absent)}"
+        raise make_error(ErrorKind.ENCRYPTION, reason, reason=reason)
     gpg = _gpg(home)
     imported = gpg.import_keys("\n".join(recipient_keys))
     missing = set(fingerprints) - set(imported.fingerprints)

@@ -228,6 +228,8 @@ def _package(
         compression=Compression(sync.compression).value,
         encrypt=sync.encryption == Encryption.PGP,
         recipient_keys=tuple(k.armored for k in sync.recipient_keys),
+        # Only the stored recipients, whatever else an older stored block may hold.
+        recipient_fingerprints=tuple(k.fingerprint for k in sync.recipient_keys),
         armor=bool(sync.pgp_armor),
         gnupg_home=Path(app.config["GNUPG_HOME"]),
     )

@@ -1,5 +1,9 @@
 """Test connection: connect, authenticate, write and remove a probe file, and show the
-server's host key (SFTP) or certificate (FTPS) fingerprint for the user to accept."""
+server's host key (SFTP) or certificate (FTPS) fingerprint for the user to accept.
+
+A key or certificate already pinned for the same host is checked before logging in, as
+transfers do: a server that shows another one never sees the password, and the test
+reports the change with the presented fingerprint."""
 
 from __future__ import annotations
 
@@ -51,7 +55,10 @@ def run(
         username=data.username,
         password=password,
         private_key=private_key,
-        host_key_fingerprint=None,  # show what the server presents; compare below
+        # A pinned key is checked before logging in (the password never reaches a server
+        # that shows another key), exactly as transfers do; unpinned, the presented key is
+        # returned for the user to accept.
+        host_key_fingerprint=pinned_host,
         host_key_type=existing.host_key_type if existing and pinned_host else None,
         tls_fingerprint=data.tls_fingerprint or pinned_tls,
         timeout=TEST_TIMEOUT_SECONDS,
@@ -68,14 +75,8 @@ def run(
     )
     if result.error_kind == ErrorKind.CERT_MISMATCH:
         outcome.changed = True
-    if (
-        result.ok
-        and pinned_host
-        and result.host_key_fingerprint
-        and result.host_key_fingerprint != pinned_host
-    ):
+    if result.error_kind == ErrorKind.HOST_KEY_CHANGED:
         outcome.changed = True
-        outcome.ok = False
         outcome.message = (
             f"Host key changed: the server now shows {result.host_key_fingerprint}, "
             f"but {pinned_host} is pinned. Transfers are refused until you accept the new key "

@@ -23,8 +23,12 @@ from webapp.services.permissions import SYNC_CONFIGURE, require
 def add_recipient_key(
     sync: Sync, armored: str, *, user: User | None, actor: str | None = None
 ) -> list[RecipientKey]:
-    """Store every public key in ``armored`` (one paste may hold several)."""
-    from delivery.pgp import inspect_public_key
+    """Store every public key in ``armored`` (one paste may hold several), each on its own.
+
+    Each row keeps its key's own export, never the whole paste: removing a row then
+    removes that key, and encryption names the rows' fingerprints only.
+    """
+    from delivery.pgp import inspect_public_key, split_public_keys
 
     if user is not None:
         require(user, SYNC_CONFIGURE)
@@ -38,6 +42,10 @@ def add_recipient_key(
     now = datetime.now(UTC)
     added = []
     known = {k.fingerprint for k in sync.recipient_keys}
+    try:
+        own = split_public_keys(text, [info.fingerprint for info in keys])
+    except ValueError as exc:
+        raise ValidationError({"public_key": str(exc)}) from None
     for info in keys:
         if not info.can_encrypt:
             raise ValidationError(
@@ -53,7 +61,7 @@ def add_recipient_key(
             fingerprint=info.fingerprint,
             user_ids="; ".join(info.user_ids)[:512],
             expires_at=info.expires_at,
-            armored=text,
+            armored=own[info.fingerprint],
         )
         sync.recipient_keys.append(key)
         added.append(key)

@@ -91,6 +91,7 @@ def test_pgp_round_trip_with_gpg_decrypt(
         compression=compression,
         encrypt=True,
         recipient_keys=(gpg_recipient.armored_public,),
+        recipient_fingerprints=(gpg_recipient.fingerprint,),
         armor=armor,
         gnupg_home=tmp_path / "app-gnupg",
     )
@@ -113,6 +114,7 @@ def test_gpg_does_not_compress_again(
         compression="gzip",
         encrypt=True,
         recipient_keys=(gpg_recipient.armored_public,),
+        recipient_fingerprints=(gpg_recipient.fingerprint,),
         gnupg_home=tmp_path / "app-gnupg",
     )
     result = package(original, tmp_path / "out", spec)
@@ -131,6 +133,7 @@ def test_every_recipient_can_decrypt(
         compression="zip",
         encrypt=True,
         recipient_keys=(gpg_recipient.armored_public, gpg_second_recipient.armored_public),
+        recipient_fingerprints=(gpg_recipient.fingerprint, gpg_second_recipient.fingerprint),
         gnupg_home=tmp_path / "app-gnupg",
     )
     result = package(original, tmp_path / "out", spec)
@@ -149,7 +152,10 @@ def test_the_users_own_gnupg_home_is_never_touched(
     monkeypatch.delenv("GNUPGHOME", raising=False)
     app_home = tmp_path / "app-gnupg"
     spec = PackageSpec(
-        encrypt=True, recipient_keys=(gpg_recipient.armored_public,), gnupg_home=app_home
+        encrypt=True,
+        recipient_keys=(gpg_recipient.armored_public,),
+        recipient_fingerprints=(gpg_recipient.fingerprint,),
+        gnupg_home=app_home,
     )
     package(original, tmp_path / "out", spec)
     assert not (home / ".gnupg").exists()
@@ -162,7 +168,10 @@ def test_an_unusable_key_stops_packaging(original: Path, tmp_path: Path) -> None
     )
     try:
         spec = PackageSpec(
-            encrypt=True, recipient_keys=(expired.armored_public,), gnupg_home=tmp_path / "g"
+            encrypt=True,
+            recipient_keys=(expired.armored_public,),
+            recipient_fingerprints=(expired.fingerprint,),
+            gnupg_home=tmp_path / "g",
         )
         with pytest.raises(DeliveryError) as info:
             package(original, tmp_path / "out", spec)
@@ -193,12 +202,24 @@ def test_spec_checks_its_values(gpg_recipient: GpgRecipient) -> None:
         PackageSpec(compression="rar")
     with pytest.raises(ValueError, match="recipient"):
         PackageSpec(encrypt=True, gnupg_home=Path("/tmp"))
+    with pytest.raises(ValueError, match="fingerprints"):
+        PackageSpec(
+            encrypt=True, recipient_keys=(gpg_recipient.armored_public,), gnupg_home=Path("/x")
+        )
     with pytest.raises(ValueError, match="GnuPG home"):
-        PackageSpec(encrypt=True, recipient_keys=(gpg_recipient.armored_public,))
+        PackageSpec(
+            encrypt=True,
+            recipient_keys=(gpg_recipient.armored_public,),
+            recipient_fingerprints=(gpg_recipient.fingerprint,),
+        )
     spec = PackageSpec(
-        encrypt=True, recipient_keys=[gpg_recipient.armored_public], gnupg_home=Path("/x")
-    )  # type: ignore[arg-type]
+        encrypt=True,
+        recipient_keys=[gpg_recipient.armored_public],  # type: ignore[arg-type]
+        recipient_fingerprints=[gpg_recipient.fingerprint],  # type: ignore[arg-type]
+        gnupg_home=Path("/x"),
+    )
     assert isinstance(spec.recipient_keys, tuple)
+    assert isinstance(spec.recipient_fingerprints, tuple)
     assert "BEGIN PGP" not in repr(spec)
 
 

@@ -1,4 +1,5 @@
-"""Recipient key inspection with the real gpg: good keys, and each way a key is unusable."""
+"""Recipient keys with the real gpg: inspection (good keys, and each way a key is unusable),
+one export per key of a paste, and encryption to exactly the named recipients."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 import gnupg
 import pytest
 
-from delivery.pgp import inspect_public_key, prepare_gnupg_home
-from tests.fixtures.gpg import GpgRecipient
+from delivery.errors import DeliveryError, ErrorKind
+from delivery.pgp import encrypt_file, inspect_public_key, prepare_gnupg_home, split_public_keys
+from tests.fixtures.gpg import GpgRecipient, key_fingerprints, pubkey_encrypted_to
 
 pytestmark = [pytest.mark.nodb, pytest.mark.integration]
 
@@ -33,6 +35,54 @@ def test_two_keys_in_one_block(
         gpg_recipient.fingerprint,
         gpg_second_recipient.fingerprint,
     ]
+
+
+def test_each_key_of_a_paste_is_exported_on_its_own(
+    gpg_recipient: GpgRecipient, gpg_second_recipient: GpgRecipient
+) -> None:
+    first, second = gpg_recipient, gpg_second_recipient
+    paste = first.armored_public + second.armored_public
+    assert key_fingerprints(paste) == [first.fingerprint, second.fingerprint]
+    own = split_public_keys(paste, [first.fingerprint, second.fingerprint])
+    assert list(own) == [first.fingerprint, second.fingerprint]
+    for recipient in (first, second):
+        assert key_fingerprints(own[recipient.fingerprint]) == [recipient.fingerprint]
+        [key] = inspect_public_key(own[recipient.fingerprint])
+        assert key.can_encrypt and key.user_ids == (recipient.uid,)
+    with pytest.raises(ValueError, match=second.fingerprint):
+        split_public_keys(first.armored_public, [second.fingerprint])
+
+
+def test_encryption_goes_to_the_named_recipients_only(
+    gpg_recipient: GpgRecipient, gpg_second_recipient: GpgRecipient, tmp_path: Path
+) -> None:
+    first, second = gpg_recipient, gpg_second_recipient
+    source = tmp_path / "members.txt"
+    source.write_text("100001|Zoë|Gold\r\n")
+    target = tmp_path / "members.txt.pgp"
+    # A block that also holds another key (as rows stored before keys were split did).
+    both = first.armored_public + second.armored_public
+    assert encrypt_file(
+        source, target, [both], tmp_path / "app-gnupg", recipients=[first.fingerprint]
+    ) == [first.fingerprint]
+    assert pubkey_encrypted_to(first.list_packets(target)) == [first.encryption_key_id]
+    first.decrypt(target, tmp_path / "plain.txt")
+    assert (tmp_path / "plain.txt").read_text() == source.read_text()
+    with pytest.raises(RuntimeError, match="No secret key"):
+        second.decrypt(target, tmp_path / "not-for-second.txt")
+    # A recipient whose key is not among the blocks stops encryption; nothing is written.
+    target.unlink()
+    with pytest.raises(DeliveryError) as info:
+        encrypt_file(
+            source,
+            target,
+            [first.armored_public],
+            tmp_path / "app-gnupg",  # holds the second key by now: never enough
+            recipients=[second.fingerprint],
+        )
+    assert info.value.kind is ErrorKind.ENCRYPTION
+    assert second.fingerprint in info.value.message
+    assert not target.exists()
 
 
 def test_inspection_imports_nothing(gpg_recipient: GpgRecipient, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from loyalty.models import Descriptor
+from tests.fixtures.sshd import ed25519_keypair
 from webapp.extensions import db
 from webapp.models.syncs import Destination, Sync
 
@@ -110,6 +111,138 @@ def test_test_of_a_saved_destination_uses_the_stored_password(
     result = client.post(f"/syncs/{sync.id}/destinations/test", data=form)
     assert "Connected" in result.text
     assert "already pinned" in result.text
+
+
+def _saved_destination(client: FlaskClient, sync: Sync, form: dict[str, str]) -> Destination:
+    saved = client.post(f"/syncs/{sync.id}/destinations/new", data=form)
+    assert saved.status_code == 302, saved.text
+    destination = db.session.scalar(select(Destination))
+    assert destination is not None
+    return destination
+
+
+def _test_saved(
+    client: FlaskClient, sync: Sync, destination: Destination, form: dict[str, str]
+) -> str:
+    """Press "Test connection" on the edit page of ``destination`` (stored pin in the form)."""
+    data = {**form, "destination_id": str(destination.id)}
+    if destination.host_key_fingerprint:
+        data["host_key_fingerprint"] = destination.host_key_fingerprint
+        data["host_key_type"] = destination.host_key_type or ""
+    if destination.tls_fingerprint:
+        data["tls_fingerprint"] = destination.tls_fingerprint
+    result = client.post(
+        f"/syncs/{sync.id}/destinations/test", data=data, headers={"HX-Request": "true"}
+    )
+    assert result.status_code == 200
+    return result.text
+
+
+def _assert_no_login_attempt(new_log: str) -> None:
+    """sshd (LogLevel VERBOSE) logs every password or key it is offered, before it answers."""
+    assert "Connection from 127.0.0.1" in new_log  # the test did reach this server
+    assert "password" not in new_log.lower()
+    assert "publickey" not in new_log.lower()
+    assert "Accepted" not in new_log
+
+
+def test_test_of_a_pinned_destination_checks_the_key_before_sending_the_password(
+    sync: Sync, sshd_server: Any, make_user: Any, login: Any
+) -> None:
+    client = login(make_user("sync_manager"))
+    remote, _ = sshd_server.fresh_dir()
+    pinned = sshd_server.host_key_fingerprint
+    destination = _saved_destination(
+        client,
+        sync,
+        {
+            **sftp_form(sshd_server, remote),
+            "host_key_fingerprint": pinned,
+            "host_key_type": sshd_server.host_key_type,
+        },
+    )
+    keep_password = sftp_form(sshd_server, remote, password="", password_confirm="")
+    with sshd_server.replaced_host_key() as presented:
+        log_before = sshd_server.log_path.read_text()
+        page = _test_saved(client, sync, destination, keep_password)
+        new_log = sshd_server.log_path.read_text()[len(log_before) :]
+    assert "Failed" in page
+    assert "Host key changed" in page
+    assert f"{pinned} is pinned" in page
+    # The presented key is offered, for the user to accept once the receiver confirms it.
+    assert f'name="host_key_fingerprint" value="{presented}"' in page
+    assert "already pinned" not in page
+    _assert_no_login_attempt(new_log)
+    # The stored password stays with us: the test never authenticated to that server.
+    assert sshd_server.password not in page
+    # Back to the pinned key: the same test logs in with the stored password again.
+    log_before = sshd_server.log_path.read_text()
+    page = _test_saved(client, sync, destination, keep_password)
+    assert "Connected" in page and "already pinned" in page
+    assert "Accepted password for" in sshd_server.log_path.read_text()[len(log_before) :]
+
+
+def test_changed_host_key_is_reported_even_when_the_password_is_wrong(
+    sync: Sync, sshd_server: Any, make_user: Any, login: Any
+) -> None:
+    from webapp.services import connection_test
+
+    client = login(make_user("sync_manager"))
+    remote, _ = sshd_server.fresh_dir()
+    destination = _saved_destination(
+        client,
+        sync,
+        {**sftp_form(sshd_server, remote), "host_key_fingerprint": ed25519_keypair()[2]},
+    )
+    pinned = destination.host_key_fingerprint
+    wrong = sftp_form(
+        sshd_server, remote, password="wrong-password-2", password_confirm="wrong-password-2"
+    )
+    log_before = sshd_server.log_path.read_text()
+    page = _test_saved(client, sync, destination, wrong)
+    new_log = sshd_server.log_path.read_text()[len(log_before) :]
+    assert "Failed" in page
+    assert "Host key changed" in page
+    assert sshd_server.host_key_fingerprint in page
+    assert f"{pinned} is pinned" in page
+    _assert_no_login_attempt(new_log)
+    # The service says the same, with the fields the page and the audit log use.
+    outcome = connection_test.run(wrong, destination, sync_id=sync.id, user=None)
+    assert not outcome.ok
+    assert outcome.changed
+    assert outcome.pinned == pinned
+    assert outcome.host_key_fingerprint == sshd_server.host_key_fingerprint
+    assert outcome.host_key_type == sshd_server.host_key_type
+    assert outcome.message.startswith("Host key changed")
+
+
+def test_test_of_a_pinned_ftps_destination_checks_the_certificate_before_user(
+    sync: Sync, vsftpd_server: Any, make_user: Any, login: Any
+) -> None:
+    client = login(make_user("sync_manager"))
+    remote, _ = vsftpd_server.fresh_dir()
+    form = {
+        "name": "FTPS",
+        "host": vsftpd_server.host,
+        "protocol": "ftps_explicit",
+        "port": str(vsftpd_server.port),
+        "directory": remote,
+        "username": vsftpd_server.username,
+        "password": vsftpd_server.password,
+        "password_confirm": vsftpd_server.password,
+    }
+    other_certificate = "ab" * 32
+    destination = _saved_destination(client, sync, {**form, "tls_fingerprint": other_certificate})
+    log_before = vsftpd_server.log_path.read_text()
+    page = _test_saved(client, sync, destination, {**form, "password": "", "password_confirm": ""})
+    new_log = vsftpd_server.log_path.read_text()[len(log_before) :]
+    assert "Failed" in page
+    assert "certificate does not match" in page
+    assert vsftpd_server.cert_fingerprint in page  # shown, for the user to decide
+    assert '"AUTH TLS"' in new_log  # the server was reached (log_ftp_protocol=YES)
+    assert '"USER' not in new_log
+    assert '"PASS' not in new_log
+    assert vsftpd_server.password not in new_log
 
 
 def test_ftps_test_shows_the_self_signed_certificate(
