@@ -51,7 +51,10 @@ def _feed(source: Path, sink: _Sink, level: int, threads: int) -> int:
     view = memoryview(buffer)
     with (
         open(source, "rb", buffering=0) as src,
-        igzip_threaded.open(sink, "wb", compresslevel=level, threads=threads) as gz,
+        # isal ships no type hints for igzip_threaded.
+        igzip_threaded.open(  # type: ignore[no-untyped-call]
+            sink, "wb", compresslevel=level, threads=threads
+        ) as gz,
     ):
         while n := src.readinto(buffer):
             gz.write(view[:n])

@@ -70,7 +70,7 @@ def make_server(
     authorizer = DummyAuthorizer()
     authorizer.add_user(username, password, str(folder), perm="elradfmwMT")
 
-    class Handler(TLS_FTPHandler):
+    class Handler(TLS_FTPHandler):  # type: ignore[misc]  # pyftpdlib ships no type hints
         pass
 
     Handler.certfile = str(cert_path)

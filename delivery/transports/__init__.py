@@ -17,15 +17,9 @@ and by the settings page: ``check_connection(endpoint)`` returns a :class:`TestR
 from __future__ import annotations
 
 from delivery.errors import ErrorKind, make_error
-from delivery.transports.base import (
-    TEST_DEADLINE,
-    Progress,
-    TestResult,
-    Transport,
-    UploadResult,
-    run_check,
-)
+from delivery.transports.base import TEST_DEADLINE, Progress, Transport, run_check
 from delivery.transports.endpoint import DEFAULT_PORTS, PROTOCOLS, Endpoint
+from delivery.transports.results import TestResult, UploadResult
 
 
 def open_transport(endpoint: Endpoint) -> Transport:
