@@ -26,7 +26,6 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     String,
-    Text,
     and_,
     case,
     cast,
@@ -51,7 +50,7 @@ from exporters.base import (
 )
 from exporters.naming import NameRule
 from exporters.single_file import export_one_file
-from exporters.sql import bool_field, date_field, decimal_field, int_field, text_field
+from exporters.sql import bigint_field, bool_field, date_field, decimal_field, int_field, text_field
 from exporters.sql import timestamp_field as ts_field
 from exporters.writer import DELIMITER
 from loyalty.changefeed import Watermark, current_watermark, window
@@ -375,11 +374,6 @@ def _word(column: Any, words: Mapping[str, str]) -> Expr:
     )
 
 
-def _id_text(column: Any) -> Expr:
-    """A (possibly 64-bit) id as digits; ``int_field`` casts to INTEGER, too small here."""
-    return func.coalesce(cast(column, Text), literal("", String))
-
-
 STATUS_WORDS = {
     MemberStatus.ACTIVE.value: "Active",
     MemberStatus.INACTIVE.value: "Inactive",
@@ -647,13 +641,13 @@ class _Builder:
     def point_change(self) -> AnySelect:
         entry = PointLedgerEntry
         fields = [
-            _id_text(entry.id),
+            bigint_field(entry.id),
             _word(entry.kind, LEDGER_WORDS),
             decimal_field(entry.points),
             self.ts(entry.occurred_at),
             date_field(entry.expires_on),
-            _id_text(entry.transaction_id),
-            _id_text(entry.reward_id),
+            bigint_field(entry.transaction_id),
+            bigint_field(entry.reward_id),
             text_field(Location.ext_ref),
             text_field(entry.description),
             decimal_field(func.coalesce(PointBalance.balance, 0)),

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from exporters import custom_columns
@@ -39,6 +39,7 @@ from exporters.options import MAX_RECORDS, max_records_option
 from exporters.single_file import progress_after, write_query
 from exporters.sql import (
     Expr,
+    bigint_field,
     bool_field,
     date_field,
     decimal_field,
@@ -446,11 +447,6 @@ class Window:
         return timestamp_field(column, self.zone)
 
 
-def big_id(expr: Any) -> Expr:
-    """A 64-bit id as digits (``int_field`` casts to a 32-bit INTEGER on PostgreSQL)."""
-    return func.coalesce(cast(expr, Text), literal(""))
-
-
 def _location_id(column: Any) -> Expr:
     return int_field(func.coalesce(column, -1))
 
@@ -546,7 +542,7 @@ def cancelled_query(w: Window) -> AnySelect:
 def point_expiration_query(w: Window) -> AnySelect:
     return (
         select(
-            big_id(PointLedgerEntry.id),
+            bigint_field(PointLedgerEntry.id),
             int_field(PointLedgerEntry.member_id),
             text_field(Member.primary_account_id),
             decimal_field(-PointLedgerEntry.points),
@@ -563,7 +559,7 @@ def _bonus_query(w: Window, code: TransactionTrigger, promo_code: bool) -> AnySe
     code_column: tuple[Expr, ...] = (text_field(TransactionBonus.promo_code),) if promo_code else ()
     return (
         select(
-            big_id(TransactionBonus.id),
+            bigint_field(TransactionBonus.id),
             int_field(TransactionBonus.transaction_id),
             int_field(TransactionBonus.member_id),
             text_field(Member.primary_account_id),
