@@ -1,8 +1,10 @@
 """The registry of sync types: every type the product offers, listed explicitly by its stable key.
 
 The key is what the database stores in ``Sync.type_key``; it never changes once released.
-Each type lives in its own module under ``exporters/types/`` and is added to
-``_MODULES`` below by hand, so that the list of offered types is reviewable here.
+Each type lives in its own module under ``exporters/types/`` (the two largest,
+``transaction`` and ``member_extended``, are packages whose ``__init__`` exposes the
+same ``SYNC_TYPE``) and is added to ``_MODULES`` below by hand, so that the list of
+offered types is reviewable here.
 """
 
 from __future__ import annotations

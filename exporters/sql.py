@@ -5,7 +5,8 @@ for SQLite or PostgreSQL, and formats the same bytes on both:
 
 - ``text_field``: the value with ``|`` replaced by ``¦`` and CR/LF/TAB by a space
   (the writer's rule, see ``exporters.writer``), so a value never shifts a column.
-- ``int_field``: a whole number.
+- ``int_field``: a whole number (cast to INTEGER on the way: 32 bits on PostgreSQL).
+- ``bigint_field``: a 64-bit id as digits (no INTEGER cast, which would overflow).
 - ``decimal_field``: a number with a fixed number of decimals (``12.50``).
 - ``date_field``: ``YYYY-MM-DD``.
 - ``timestamp_field``: ``YYYY-MM-DD HH:MM:SS`` or with milliseconds ``…SS.fff``, in a
@@ -42,6 +43,13 @@ def text_field(expr: Any) -> Expr:
 
 def int_field(expr: Any) -> Expr:
     return func.coalesce(cast(cast(expr, Integer), Text), literal("", String))
+
+
+def bigint_field(expr: Any) -> Expr:
+    """An integer column as digits, without ``int_field``'s cast to INTEGER (32 bits on
+    PostgreSQL), for ids stored as BIGINT (ledger entries, bonuses). Integer columns
+    only: a NUMERIC would keep its decimals."""
+    return func.coalesce(cast(expr, Text), literal("", String))
 
 
 def bool_field(expr: Any, true: str = "True", false: str = "False") -> Expr:

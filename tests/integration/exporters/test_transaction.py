@@ -2,7 +2,7 @@
 incremental contract (nothing lost, nothing repeated, also with a concurrent writer).
 
 Only field 1 of the main file is documented (App Transaction Id); the golden files were
-checked by hand against the designed layouts in exporters/types/transaction.py.
+checked by hand against the designed layouts in exporters/types/transaction/columns.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import exporters
 from exporters.base import ExportContext, OptionsInvalid
-from exporters.types import transaction as txn
+from exporters.types.transaction import layout as txn
 from loyalty.engine import read_snapshot
 from loyalty.models import (
     BusinessUnit,

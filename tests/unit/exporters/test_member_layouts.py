@@ -11,7 +11,8 @@ import pytest
 
 import exporters
 from exporters.base import ExportContext, OptionsInvalid
-from exporters.types import member_extended, member_ranking, member_ranking_extended
+from exporters.types import member_ranking, member_ranking_extended
+from exporters.types.member_extended import layout as member_extended
 from loyalty.models import MemberTrigger
 from loyalty.models.enums import AccountIdStatus, AddressType, LedgerKind, MemberStatus
 

@@ -10,7 +10,7 @@ import pytest
 
 import exporters
 from exporters.base import ExportContext, Option, OptionKind, OptionsInvalid
-from exporters.types import transaction as txn
+from exporters.types.transaction import layout as txn
 
 pytestmark = pytest.mark.nodb
 
