@@ -23,7 +23,13 @@ from webapp.services.redis_client import redis_client
 
 TICK_ID = "loyalty-sync-tick"
 # What the work horses run: imported by the worker before it forks them.
-JOB_MODULES = ("jobs.runs", "jobs.tick", "delivery.transports.sftp", "delivery.transports.ftps")
+JOB_MODULES = (
+    "jobs.build",
+    "jobs.transfer",
+    "jobs.tick",
+    "delivery.transports.sftp",
+    "delivery.transports.ftps",
+)
 TICK_INTERVAL_SECONDS = 60
 
 

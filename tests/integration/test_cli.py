@@ -82,3 +82,32 @@ def test_bootstrap_creates_first_support_user_once(runner: Any) -> None:
     assert "password:" in first.output
     second = runner.invoke(args=["ops", "bootstrap"])
     assert second.exit_code == 0 and "password:" not in second.output
+
+
+def test_sync_export_writes_one_runs_files_and_records_nothing(
+    runner: Any, platform_test_type: SyncType, tmp_path: Any
+) -> None:
+    from webapp.models.runs import SyncFile, SyncInstance
+    from webapp.services.dispatch import queue
+    from webapp.services.redis_client import redis_client
+
+    sync = Sync(type_key=platform_test_type.key, name="Export only", options={"rows": 4})
+    db.session.add(sync)
+    db.session.commit()
+    out = tmp_path / "out"
+    result = runner.invoke(args=["sync", "export", str(sync.id), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (written,) = out.iterdir()
+    assert written.name.startswith("PlatformTest_")
+    assert written.read_text().splitlines() == ["Id|Name", *[f"{i}|row {i}" for i in range(1, 5)]]
+    assert f"{written}  4 rows" in result.output
+    assert db.session.scalar(select(func.count()).select_from(SyncInstance)) == 0
+    assert db.session.scalar(select(func.count()).select_from(SyncFile)) == 0
+    assert queue("builds").count == queue("transfers").count == 0
+    assert redis_client().keys("lsync:progress:*") == []
+
+
+def test_sync_export_of_a_missing_sync_fails_cleanly(runner: Any, tmp_path: Any) -> None:
+    result = runner.invoke(args=["sync", "export", "999", "--out", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    assert "No sync with id 999" in result.output
