@@ -1,5 +1,9 @@
 """``flask worker`` and ``flask scheduler``: the RQ worker and the minute tick.
 
+Both are Flask CLI plugins, registered by the ``flask.commands`` entry points in
+pyproject.toml (the web app never imports this package), so ``flask --app wsgi worker``
+works once the project is installed.
+
 The worker creates the app once, pushes its context (forked work horses inherit it) and
 makes each forked child drop the inherited database connections, since a connection
 must never be shared across processes. The scheduler registers the tick under one

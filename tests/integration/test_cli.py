@@ -1,6 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -111,3 +117,23 @@ def test_sync_export_of_a_missing_sync_fails_cleanly(runner: Any, tmp_path: Any)
     result = runner.invoke(args=["sync", "export", "999", "--out", str(tmp_path / "out")])
     assert result.exit_code != 0
     assert "No sync with id 999" in result.output
+
+
+def test_worker_and_scheduler_are_flask_plugins(app: Any, tmp_path: Any) -> None:
+    """`flask worker` and `flask scheduler` come from the `flask.commands` entry points
+    (jobs.worker), not from the web app, which never imports the jobs package."""
+    plugins = {ep.name: ep.value for ep in entry_points(group="flask.commands")}
+    assert plugins["worker"] == "jobs.worker:worker_command"
+    assert plugins["scheduler"] == "jobs.worker:scheduler_command"
+    assert "worker" not in app.cli.commands and "scheduler" not in app.cli.commands
+    env = {**os.environ, "LOYALTY_SYNC_INSTANCE_PATH": str(tmp_path / "instance")}
+    shown = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "--help"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"^ +worker +Run an RQ worker on the build and transfer queues", shown, re.M)
+    assert re.search(r"^ +scheduler +Run rq-scheduler with the minute tick", shown, re.M)
