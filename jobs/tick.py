@@ -1,4 +1,5 @@
-"""The scheduler tick: run every minute by rq-scheduler under one stable id.
+"""The scheduler tick: run every minute by rq-scheduler under the deployment's tick id
+(``<QUEUE_PREFIX>-tick``, see jobs.worker).
 
 Each tick, from the database (Redis only carries the work):
 
