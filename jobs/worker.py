@@ -137,5 +137,5 @@ def scheduler_command(interval: int) -> None:
     register_tick()
     builds, _ = queue_names()
     db.engine.dispose()
-    click.echo(f"Scheduler: tick {tick_id()} every {TICK_INTERVAL_SECONDS} s on {builds}")
+    click.echo(f"Scheduler: tick every {TICK_INTERVAL_SECONDS} s on {builds} (id {tick_id()})")
     Scheduler(queue_name=builds, connection=redis_client(), interval=interval).run()

@@ -113,7 +113,7 @@ def test_flask_scheduler_registers_the_tick(app: Flask, tmp_path: Path) -> None:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        started = f"Scheduler: tick {tick_id()} every 60 s on {queue_names()[0]}"
+        started = f"Scheduler: tick every 60 s on {queue_names()[0]} (id {tick_id()})"
         try:
             deadline = time.monotonic() + 60
             while started not in log.read_text() and process.poll() is None:
