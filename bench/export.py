@@ -130,11 +130,11 @@ def child(url: str, instance: Path, key: str, out: Path) -> None:
     from sqlalchemy import text
 
     import exporters
-    from jobs.runs import export_sync
     from loyalty.db import utcnow
     from loyalty.engine import read_snapshot
     from webapp.extensions import db
     from webapp.models.syncs import Sync
+    from webapp.services.exports import export_sync
 
     app = make_app(url, instance)
     with app.app_context():

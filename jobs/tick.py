@@ -1,4 +1,5 @@
-"""The scheduler tick: run every minute by rq-scheduler under one stable id.
+"""The scheduler tick: run every minute by rq-scheduler under the deployment's tick id
+(``<QUEUE_PREFIX>-tick``, see jobs.worker).
 
 Each tick, from the database (Redis only carries the work):
 
@@ -12,13 +13,16 @@ Each tick, from the database (Redis only carries the work):
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from jobs.build import fail_build, run_dir
 from jobs.context import job_context
+from jobs.transfer import finish_transfer
 from loyalty.db import utcnow
 from webapp.extensions import db
 from webapp.models.runs import (
@@ -85,8 +89,6 @@ def create_due_runs(now: datetime) -> int:
 
 
 def sweep_dead_work(now: datetime) -> int:
-    from jobs.runs import _fail_build, _finish_transfer, run_dir
-
     stale = now - timedelta(seconds=current_app.config["HEARTBEAT_STALE_SECONDS"])
     count = 0
     for instance in db.session.scalars(
@@ -95,11 +97,9 @@ def sweep_dead_work(now: datetime) -> int:
             SyncInstance.heartbeat_at < stale,
         )
     ):
-        import shutil
-
         shutil.rmtree(run_dir(current_app._get_current_object(), instance), ignore_errors=True)  # type: ignore[attr-defined]
         instance.job_id = None
-        _fail_build(
+        fail_build(
             instance,
             f"The worker building this run stopped (no heartbeat since {instance.heartbeat_at:%H:%M:%S} UTC); "
             "the next run includes everything this one would have.",
@@ -121,9 +121,9 @@ def sweep_dead_work(now: datetime) -> int:
         if attempt is not None:
             attempt.error, attempt.error_kind, attempt.retryable = message, "worker_lost", True
         if attempt is not None and attempt.number < row.max_attempts:
-            _finish_transfer(row, attempt, TransferStatus.RETRYING, message, retry_in=0)
+            finish_transfer(row, attempt, TransferStatus.RETRYING, message, retry_in=0)
         else:
-            _finish_transfer(row, attempt, TransferStatus.FAILED, message)
+            finish_transfer(row, attempt, TransferStatus.FAILED, message)
         count += 1
     return count
 

@@ -1,10 +1,15 @@
 """``flask worker`` and ``flask scheduler``: the RQ worker and the minute tick.
 
+Both are Flask CLI plugins, registered by the ``flask.commands`` entry points in
+pyproject.toml (the web app never imports this package), so ``flask --app wsgi worker``
+works once the project is installed.
+
 The worker creates the app once, pushes its context (forked work horses inherit it) and
 makes each forked child drop the inherited database connections, since a connection
-must never be shared across processes. The scheduler registers the tick under one
-stable id, replacing an older registration, so restarts and a second scheduler never
-double it.
+must never be shared across processes. The scheduler registers the tick under the
+deployment's tick id (its ``QUEUE_PREFIX``), replacing only its own older registration,
+so restarts and a second scheduler never double it, and deployments sharing one Redis
+never cancel each other's tick.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from __future__ import annotations
 import importlib
 import os
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import configure_mappers
 
@@ -21,9 +28,19 @@ from webapp.extensions import db
 from webapp.services.dispatch import TICK_JOB, queue_names
 from webapp.services.redis_client import redis_client
 
-TICK_ID = "loyalty-sync-tick"
+if TYPE_CHECKING:
+    from rq_scheduler import Scheduler
+
 # What the work horses run: imported by the worker before it forks them.
-JOB_MODULES = ("jobs.runs", "jobs.tick", "delivery.transports.sftp", "delivery.transports.ftps")
+JOB_MODULES = (
+    "jobs.build",
+    "jobs.transfer",
+    "jobs.tick",
+    "delivery.transports.sftp",
+    "delivery.transports.ftps",
+)
+# The one id every deployment's tick had until this release (remove with jobs/runs.py).
+LEGACY_TICK_ID = "loyalty-sync-tick"
 TICK_INTERVAL_SECONDS = 60
 
 
@@ -62,24 +79,52 @@ def _import_job_code() -> None:
     configure_mappers()  # done once per process, on its first query otherwise
 
 
+def tick_id() -> str:
+    """This deployment's tick job id: ``<QUEUE_PREFIX>-tick``.
+
+    rq-scheduler keeps the scheduled jobs of everyone on a Redis in one set, and RQ job
+    ids are global there, so the id carries the prefix that already keeps two
+    deployments' queues apart. With the default prefix it is ``loyalty-sync-tick``, the
+    id earlier releases used, so upgrading replaces the old registration.
+    """
+    return f"{current_app.config['QUEUE_PREFIX']}-tick"
+
+
 def register_tick() -> None:
+    """Schedule the minute tick, replacing this deployment's earlier registration only."""
     from rq_scheduler import Scheduler
 
     builds, _ = queue_names()
     scheduler = Scheduler(queue_name=builds, connection=redis_client())
-    for job in scheduler.get_jobs():
-        if job.id == TICK_ID:
-            scheduler.cancel(job)
+    scheduler.cancel(tick_id())
+    _cancel_legacy_tick(scheduler, builds)
     scheduler.schedule(
         scheduled_time=datetime.now(UTC),
         func=TICK_JOB,
         interval=TICK_INTERVAL_SECONDS,
         repeat=None,
-        id=TICK_ID,
+        id=tick_id(),
         result_ttl=600,
         timeout=600,
-        description="loyalty sync scheduler tick",
+        description=f"loyalty sync scheduler tick ({current_app.config['QUEUE_PREFIX']})",
     )
+
+
+def _cancel_legacy_tick(scheduler: Scheduler, builds: str) -> None:
+    """Drop a tick that an earlier release registered under the fixed legacy id for this
+    deployment (its jobs go to this deployment's build queue); another's is left alone."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    if tick_id() == LEGACY_TICK_ID or LEGACY_TICK_ID not in scheduler:
+        return
+    try:
+        job = Job.fetch(LEGACY_TICK_ID, connection=redis_client())
+    except NoSuchJobError:
+        return
+    if job.origin == builds:
+        scheduler.cancel(job)
+        job.delete()
 
 
 @click.command("scheduler")
@@ -92,5 +137,5 @@ def scheduler_command(interval: int) -> None:
     register_tick()
     builds, _ = queue_names()
     db.engine.dispose()
-    click.echo(f"Scheduler: tick every {TICK_INTERVAL_SECONDS} s on {builds}")
+    click.echo(f"Scheduler: tick every {TICK_INTERVAL_SECONDS} s on {builds} (id {tick_id()})")
     Scheduler(queue_name=builds, connection=redis_client(), interval=interval).run()

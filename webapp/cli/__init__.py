@@ -21,8 +21,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(secrets_cli)
     app.cli.add_command(ops_cli)
     app.cli.add_command(demo_cli)
-
-    from jobs.worker import scheduler_command, worker_command
-
-    app.cli.add_command(worker_command)
-    app.cli.add_command(scheduler_command)
+    # ``flask worker`` and ``flask scheduler`` live in jobs.worker and come in as plugins
+    # (the ``flask.commands`` entry points in pyproject.toml): the web app never imports
+    # the jobs package.

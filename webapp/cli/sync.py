@@ -20,7 +20,7 @@ from webapp.cli.common import emit, parse_pairs, read_secret, service_errors
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Compression, Encryption, Protocol, Sync
-from webapp.services import destinations, recipients, runs, schedule, syncs
+from webapp.services import destinations, exports, recipients, runs, schedule, syncs
 from webapp.services.audit import cli_actor
 
 sync_cli = AppGroup("sync", help="Syncs: types, creation, settings, runs.")
@@ -349,14 +349,12 @@ def next_runs_command(sync_id: int, after: str | None, count: int, as_json: bool
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 def export_command(sync_id: int, out_dir: str) -> None:
     """Build the files of one run into DIR, without delivering them or moving the watermark."""
-    from jobs.runs import export_once
-
     with service_errors():
         sync = _sync(sync_id)
         target = Path(out_dir)
         target.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        result = export_once(sync, target)
+        result = exports.export_once(sync, target)
     seconds = time.monotonic() - started
     for f in result.files:
         click.echo(f"{f.path}  {f.rows} rows")

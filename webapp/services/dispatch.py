@@ -1,10 +1,11 @@
 """Hands work to the RQ workers. The only module outside ``jobs/`` that knows about RQ.
 
-Jobs are named by dotted path (``jobs.runs.create_files``) so that services need not
-import the job code, and take ids only (RQ pickles its payloads). Timeouts come from
-the work: a build gets the longest recent build of its sync times three, at least
-30 minutes; a transfer gets its bytes at 1 MB/s plus ten minutes. A dead worker is
-found by the heartbeat sweeper long before either runs out.
+Jobs are named by dotted path (``jobs.build.create_files``) so that the web app never
+imports the job code (``jobs`` uses ``webapp``, never the other way), and take ids only
+(RQ pickles its payloads). Timeouts come from the work: a build gets the longest recent
+build of its sync times three, at least 30 minutes; a transfer gets its bytes at 1 MB/s
+plus ten minutes. A dead worker is found by the heartbeat sweeper long before either
+runs out.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, Transfer
 from webapp.services.redis_client import redis_client
 
-BUILD_JOB = "jobs.runs.create_files"
-TRANSFER_JOB = "jobs.runs.transfer"
+BUILD_JOB = "jobs.build.create_files"
+TRANSFER_JOB = "jobs.transfer.transfer"
 TICK_JOB = "jobs.tick.tick"
 
 

@@ -12,7 +12,6 @@ from flask import Flask
 from sqlalchemy import select
 
 from jobs.tick import tick
-from jobs.worker import TICK_ID, register_tick
 from webapp.extensions import db
 from webapp.models.runs import SyncInstance, Trigger
 from webapp.models.syncs import Sync
@@ -142,15 +141,3 @@ def test_two_schedulers_make_one_run_per_minute(app: Flask, make_sync: Any) -> N
         thread.join()
     assert errors == []
     assert [r.scheduled_for for r in scheduled(sync)] == [datetime(2026, 6, 1, 3, 0, tzinfo=UTC)]
-
-
-def test_tick_registration_is_never_doubled(app: Flask) -> None:
-    from rq_scheduler import Scheduler
-
-    from webapp.services.dispatch import queue_names
-    from webapp.services.redis_client import redis_client
-
-    register_tick()
-    register_tick()  # a restart, or a second scheduler process
-    jobs = Scheduler(queue_name=queue_names()[0], connection=redis_client()).get_jobs()
-    assert [job.id for job in jobs] == [TICK_ID]
