@@ -51,10 +51,13 @@ from loyalty.models import (
 )
 from loyalty.services import (
     cases,
+    clubs,
     contacts,
     custom_fields,
     descriptors,
     engagement,
+    households,
+    member_children,
     members,
     points,
     rankings,
@@ -526,7 +529,7 @@ class Simulator:
             return None
         roll = self.rng.random()
         if roll < 0.35:
-            members.add_child(
+            member_children.add_child(
                 self.s,
                 member,
                 first_name=self.pick(names.FEMALE_FIRST),
@@ -543,27 +546,27 @@ class Simulator:
             ).first()
             if child is None:
                 return None
-            members.remove_child(self.s, child, at=at)
+            member_children.remove_child(self.s, child, at=at)
             return "child removed"
         if roll < 0.75 and self.c.clubs:
             club = self.pick(self.c.clubs)
             try:
-                members.join_club(self.s, member, club, at=at)
+                clubs.join_club(self.s, member, club, at=at)
             except ValidationError:
-                members.leave_club(self.s, member, club, at=at)
+                clubs.leave_club(self.s, member, club, at=at)
                 return "club left"
             return "club joined"
         partner = self.member(at)
         if partner is None or partner.id == member.id:
             return None
         if member.household_id is None:
-            home = members.create_household(
+            home = households.create_household(
                 self.s, f"{member.last_name or 'Member'} household"[:60], at=at
             )
-            members.join_household(self.s, member, home, head=True, at=at)
+            households.join_household(self.s, member, home, head=True, at=at)
         else:
             home = self.s.get_one(Household, member.household_id)
-        members.join_household(self.s, partner, home, head=self.rng.random() < 0.3, at=at)
+        households.join_household(self.s, partner, home, head=self.rng.random() < 0.3, at=at)
         return "household"
 
     def custom(self, at: datetime) -> str | None:
