@@ -26,8 +26,9 @@ from loyalty.demo import baskets, contacts, extras, ledger, names
 from loyalty.demo.baskets import Events
 from loyalty.demo.bulk import Formats
 from loyalty.demo.contacts import AccountIdDraft
+from loyalty.demo.fixed_reference import BOUGHT_REWARDS, FREE_REWARDS
 from loyalty.demo.ledger import Points
-from loyalty.demo.reference import BOUGHT_REWARDS, FREE_REWARDS, Location, Reference
+from loyalty.demo.reference import Location, Reference
 from loyalty.demo.schema import (
     BONUSES,
     DAY,
