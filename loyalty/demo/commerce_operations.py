@@ -15,19 +15,8 @@ from sqlalchemy import select
 
 from loyalty.demo import names
 from loyalty.demo.simulator import Simulator
-from loyalty.models import (
-    Reward,
-    RewardStatus,
-    Transaction,
-    TransactionStatus,
-)
-from loyalty.services import (
-    custom_fields,
-    engagement,
-    points,
-    rewards,
-    transactions,
-)
+from loyalty.models import Reward, RewardStatus, Transaction, TransactionStatus
+from loyalty.services import custom_fields, engagement, points, rewards, transactions
 from loyalty.services.transactions import LineInput
 
 

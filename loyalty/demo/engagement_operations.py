@@ -14,17 +14,8 @@ from sqlalchemy import select
 from loyalty.demo import names
 from loyalty.demo.simulator import Simulator
 from loyalty.errors import ValidationError
-from loyalty.models import (
-    Case,
-    CaseStatus,
-    DescriptorAssignment,
-)
-from loyalty.services import (
-    cases,
-    descriptors,
-    engagement,
-    rankings,
-)
+from loyalty.models import Case, CaseStatus, DescriptorAssignment
+from loyalty.services import cases, descriptors, engagement, rankings
 
 
 def descriptor(sim: Simulator, at: datetime) -> str | None:

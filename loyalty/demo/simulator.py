@@ -38,11 +38,7 @@ from loyalty.models import (
     RewardType,
     TransactionType,
 )
-from loyalty.services import (
-    descriptors,
-    points,
-    rewards,
-)
+from loyalty.services import descriptors, points, rewards
 
 
 class ActivityError(Exception):
