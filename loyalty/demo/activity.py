@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loyalty.demo.operations import ActivityError, Catalog, Simulator
+from loyalty.demo.operations import OPERATIONS
+from loyalty.demo.simulator import ActivityError, Catalog, Simulator
 from loyalty.errors import NotFound, ValidationError
 from loyalty.models import ChangeLog
 
@@ -61,7 +62,8 @@ def simulate(
     count = per_day or max(30, min(1000, simulator.max_member // 50))
     result = ActivityResult(days)
     before = session.scalar(select(func.max(ChangeLog.id))) or 0
-    names_, weights = zip(*Simulator.OPERATIONS, strict=True)
+    kinds = [(name, operation) for name, operation, _ in OPERATIONS]
+    weights = [weight for _, _, weight in OPERATIONS]
     for number in range(days, 0, -1):
         start = end - timedelta(days=number)
         day_end = min(end, start + timedelta(days=1))
@@ -75,9 +77,9 @@ def simulate(
         )
         done_today = 0
         for at in times:
-            name = rng.choices(names_, weights)[0]
+            name, operation = rng.choices(kinds, weights)[0]
             try:
-                label = getattr(simulator, name)(at)
+                outcome = operation(simulator, at)
             except (ValidationError, NotFound) as refused:
                 session.rollback()
                 result.refused[
@@ -86,11 +88,11 @@ def simulate(
                     ]
                 ] += 1
                 continue
-            if label is None:
+            if outcome is None:
                 session.rollback()
                 continue
             session.commit()
-            result.changes[label] += 1
+            result.changes[outcome] += 1
             done_today += 1
         say(f"{start.date()}: {done_today} changes")
     result.change_log_rows = (

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from loyalty.demo import names
-from loyalty.demo.reference import FREE_REWARDS, REWARD_TYPES
+from loyalty.demo.fixed_reference import FREE_REWARDS, REWARD_TYPES
 from loyalty.demo.schema import DAY, EPOCH_DATE, LEDGER, REWARD_EVENTS
 
 if TYPE_CHECKING:

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, func, select
 
 from loyalty.demo import people, reference
 from loyalty.demo.bulk import BulkWriter, Formats, TablesBusy
+from loyalty.demo.schema import TABLES, Chunk
 from loyalty.models import Location, Member
 
 Progress = Callable[[str], None]
@@ -87,8 +88,8 @@ def seed(
     writer = BulkWriter(engine)
     try:
         try:
-            writer.defer_indexes([*REFERENCE_TABLES, *people.TABLES])
-            writer.defer_foreign_keys([*REFERENCE_TABLES, *people.TABLES])
+            writer.defer_indexes([*REFERENCE_TABLES, *TABLES])
+            writer.defer_foreign_keys([*REFERENCE_TABLES, *TABLES])
         except TablesBusy as exc:
             raise SeedError(str(exc)) from exc
         rows, ref = reference.build(
@@ -106,7 +107,7 @@ def seed(
         for first, last, chunk in _chunks(
             members, chunk_size, seed, ref, writer.dialect, now, workers
         ):
-            for table, columns in people.TABLES.items():
+            for table, columns in TABLES.items():
                 if chunk[table]:
                     writer.insert(table, columns, chunk[table])
             writer.commit()
@@ -118,7 +119,7 @@ def seed(
             )
         say("Building indexes, sequences and statistics...")
         writer.restore_indexes()
-        writer.finish([*REFERENCE_TABLES, *people.TABLES])
+        writer.finish([*REFERENCE_TABLES, *TABLES])
     finally:
         try:
             writer.rollback()
@@ -141,7 +142,7 @@ def _chunks(
     dialect: str,
     now: float,
     workers: int,
-) -> Iterator[tuple[int, int, people.Chunk]]:
+) -> Iterator[tuple[int, int, Chunk]]:
     """Generated chunks in order; with workers, generated ahead in other processes."""
     if workers <= 1:
         for number, first, last in _ranges(members, chunk_size):
@@ -150,7 +151,7 @@ def _chunks(
     # "spawn": the workers start clean, without copies of this process's database connections.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: list[tuple[int, int, Future[people.Chunk]]] = []
+        pending: list[tuple[int, int, Future[Chunk]]] = []
         ranges = _ranges(members, chunk_size)
         for number, first, last in ranges:
             pending.append(

@@ -282,6 +282,7 @@ def set_phone(
     if clean and not PHONE_PATTERN.match(clean):
         checks.fail("number", f"{clean!r} is not a phone number.")
     checks.done()
+    assert clean is not None  # required: done() raised if it was missing
     phone = session.scalar(
         select(MemberPhone).where(
             MemberPhone.member_id == member.id, MemberPhone.phone_type == kind

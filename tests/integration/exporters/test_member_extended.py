@@ -23,7 +23,16 @@ from loyalty.models import (
     MemberChild,
     MemberEmail,
 )
-from loyalty.services import catalog, contacts, custom_fields, members, points
+from loyalty.services import (
+    catalog,
+    clubs,
+    contacts,
+    custom_fields,
+    households,
+    member_children,
+    members,
+    points,
+)
 from tests.integration.exporters.member_change_support import (
     at,
     check_golden,
@@ -183,16 +192,18 @@ def everything(p: Program) -> tuple[Member, Member, Member]:
         country="ca",
         at=at(0, 6),
     )
-    members.join_club(s, john, p.club, at=at(0, 7))
+    clubs.join_club(s, john, p.club, at=at(0, 7))
     points.adjust_points(s, john, 250, description="Welcome bonus", at=at(0, 8))
-    household = members.create_household(s, "The Publics", ext_ref="HH-1", at=at())
-    members.join_household(s, john, household, head=True, at=at(0, 9))
+    household = households.create_household(s, "The Publics", ext_ref="HH-1", at=at())
+    households.join_household(s, john, household, head=True, at=at(0, 9))
     custom_fields.set_member_custom_field(s, john, p.colour, "Blue", at=at(0, 10))
-    members.add_child(s, john, first_name="Jill", birth_date=date(2018, 8, 15), at=at(0, 11))
+    member_children.add_child(
+        s, john, first_name="Jill", birth_date=date(2018, 8, 15), at=at(0, 11)
+    )
 
     zoe = members.enrol_member(s, first_name="Zoë|Ann", last_name="Ng\r\nLi", at=at(0, 20))
     contacts.add_account_id(s, zoe, p.card, "CARD-2", at=at(0, 21))
-    members.join_household(s, zoe, household, at=at(0, 22))
+    households.join_household(s, zoe, household, at=at(0, 22))
     members.update_member(s, zoe, middle_name="Mei", at=at(0, 23))
     custom_fields.set_member_custom_field(s, zoe, p.colour, "red|green", at=at(0, 24))
     points.adjust_points(s, zoe, 5, at=at(0, 25))
@@ -311,11 +322,11 @@ def test_removals_show_what_is_left(run_export: Any) -> None:
     email = db.session.query(MemberEmail).filter_by(member_id=john.id).one()
     contacts.remove_email(s, email, at=at(1))
     contacts.remove_address(s, john, "home", at=at(1, 1))
-    members.leave_club(s, john, p.club, at=at(1, 2))
-    members.leave_household(s, john, at=at(1, 3))
+    clubs.leave_club(s, john, p.club, at=at(1, 2))
+    households.leave_household(s, john, at=at(1, 3))
     custom_fields.set_member_custom_field(s, john, p.colour, None, at=at(1, 4))
     child = db.session.query(MemberChild).filter_by(member_id=john.id).one()
-    members.remove_child(s, child, at=at(1, 5))
+    member_children.remove_child(s, child, at=at(1, 5))
     db.session.commit()
     jid = str(john.id)
     assert records(run_export(KEY, watermark=first.result.watermark)) == [
@@ -380,8 +391,8 @@ def test_order_is_member_then_record_type_then_subject(run_export: Any) -> None:
     first = members.enrol_member(s, first_name="First", at=at())
     second = members.enrol_member(s, first_name="Second", at=at())
     # Changes made in reverse order of the file's order.
-    members.add_child(s, second, first_name="C2", at=at(0, 1))
-    members.add_child(s, second, first_name="C1", at=at(0, 2))
+    member_children.add_child(s, second, first_name="C2", at=at(0, 1))
+    member_children.add_child(s, second, first_name="C1", at=at(0, 2))
     custom_fields.set_member_custom_field(s, first, p.colour, "x", at=at(0, 3))
     contacts.add_email(s, first, "f@example.com", at=at(0, 4))
     members.update_member(s, first, last_name="One", at=at(0, 5))

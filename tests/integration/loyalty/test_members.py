@@ -15,13 +15,13 @@ from loyalty.models import (
     MemberStatus,
     PointBalance,
 )
-from loyalty.services import members as svc
+from loyalty.services import clubs, households, member_children, members
 from tests.integration.loyalty.conftest import T0, Program
 
 
 def test_enrol_writes_member_balance_and_one_core_record(program: Program) -> None:
     s = program.session
-    m = svc.enrol_member(
+    m = members.enrol_member(
         s,
         prefix="Dr.",
         first_name="  José ",
@@ -66,7 +66,7 @@ def test_bad_profile_is_refused_and_nothing_is_written(
 ) -> None:
     s = program.session
     with pytest.raises(ValidationError) as caught:
-        svc.enrol_member(s, at=T0, **fields)
+        members.enrol_member(s, at=T0, **fields)
     assert bad in caught.value.errors
     s.rollback()
     assert s.scalar(select(func.count()).select_from(Member)) == 0
@@ -75,8 +75,8 @@ def test_bad_profile_is_refused_and_nothing_is_written(
 
 def test_update_logs_core_only_when_something_changes(program: Program, member: Member) -> None:
     s = program.session
-    assert svc.update_member(s, member, first_name="Anna", at=T0) == []
-    changed = svc.update_member(
+    assert members.update_member(s, member, first_name="Anna", at=T0) == []
+    changed = members.update_member(
         s, member, first_name="Annie", do_not_text=True, at=T0 + timedelta(hours=1)
     )
     s.commit()
@@ -88,32 +88,32 @@ def test_update_logs_core_only_when_something_changes(program: Program, member: 
 
 def test_ext_ref_is_unique(program: Program, member: Member) -> None:
     s = program.session
-    svc.update_member(s, member, ext_ref="CRM-1")
+    members.update_member(s, member, ext_ref="CRM-1")
     with pytest.raises(ValidationError, match="belongs to member"):
-        svc.enrol_member(s, first_name="B", ext_ref="CRM-1")
+        members.enrol_member(s, first_name="B", ext_ref="CRM-1")
 
 
 def test_status_and_delete(program: Program, member: Member) -> None:
     s = program.session
-    assert svc.set_member_status(s, member, "suspended", at=T0)
-    assert not svc.set_member_status(s, member, MemberStatus.SUSPENDED, at=T0)
+    assert members.set_member_status(s, member, "suspended", at=T0)
+    assert not members.set_member_status(s, member, MemberStatus.SUSPENDED, at=T0)
     with pytest.raises(ValidationError):
-        svc.set_member_status(s, member, MemberStatus.DELETED)
-    svc.delete_member(s, member, at=T0)
+        members.set_member_status(s, member, MemberStatus.DELETED)
+    members.delete_member(s, member, at=T0)
     s.commit()
     assert member.status == MemberStatus.DELETED and member.deleted_at == T0
     assert program.codes(member)[-1] == ("member", "7")
     with pytest.raises(ValidationError, match="deleted"):
-        svc.update_member(s, member, first_name="Ghost")
+        members.update_member(s, member, first_name="Ghost")
 
 
 def test_household_has_one_head_and_both_heads_are_told(program: Program, member: Member) -> None:
     s = program.session
-    partner = svc.enrol_member(s, first_name="Ben", at=T0)
-    home = svc.create_household(s, "Smith family", "H1")
-    svc.join_household(s, member, home, head=True, at=T0)
-    svc.join_household(s, partner, home, at=T0)
-    svc.set_household_head(s, home, partner, at=T0)
+    partner = members.enrol_member(s, first_name="Ben", at=T0)
+    home = households.create_household(s, "Smith family", "H1")
+    households.join_household(s, member, home, head=True, at=T0)
+    households.join_household(s, partner, home, at=T0)
+    households.set_household_head(s, home, partner, at=T0)
     s.commit()
     s.expire_all()
     assert (member.is_household_head, partner.is_household_head) == (False, True)
@@ -125,39 +125,41 @@ def test_household_has_one_head_and_both_heads_are_told(program: Program, member
         (member.id, home.id),
         (partner.id, home.id),
     ]
-    svc.leave_household(s, partner, at=T0)
+    households.leave_household(s, partner, at=T0)
     s.commit()
     assert partner.household_id is None and not partner.is_household_head
-    outsider = svc.enrol_member(s, first_name="Cy", at=T0)
+    outsider = members.enrol_member(s, first_name="Cy", at=T0)
     with pytest.raises(ValidationError, match="not in household"):
-        svc.set_household_head(s, home, outsider)
+        households.set_household_head(s, home, outsider)
 
 
 def test_children(program: Program, member: Member) -> None:
     s = program.session
-    child = svc.add_child(
+    child = member_children.add_child(
         s, member, first_name="Léa", birth_date=date(2019, 5, 1), gender="Female", at=T0
     )
-    assert svc.update_child(s, child, first_name="Lea", at=T0)
-    assert not svc.update_child(s, child, first_name="Lea", at=T0)
-    svc.remove_child(s, child, at=T0)
+    assert member_children.update_child(s, child, first_name="Lea", at=T0)
+    assert not member_children.update_child(s, child, first_name="Lea", at=T0)
+    member_children.remove_child(s, child, at=T0)
     s.commit()
     elevens = program.changes(code="11")
     assert [c.subject_id for c in elevens] == [child.id] * 3
     assert elevens[-1].payload == {"removed": True}
     with pytest.raises(ValidationError):
-        svc.add_child(s, member, first_name="Tom", birth_date=date.today() + timedelta(days=2))
+        member_children.add_child(
+            s, member, first_name="Tom", birth_date=date.today() + timedelta(days=2)
+        )
     with pytest.raises(ValidationError):
-        svc.update_child(s, child, first_name="Again")
+        member_children.update_child(s, child, first_name="Again")
 
 
 def test_clubs(program: Program, member: Member) -> None:
     s = program.session
-    first = svc.join_club(s, member, program.club, at=T0)
+    first = clubs.join_club(s, member, program.club, at=T0)
     with pytest.raises(ValidationError, match="already"):
-        svc.join_club(s, member, program.club)
-    svc.leave_club(s, member, program.club, at=T0)
-    again = svc.join_club(s, member, program.club, at=T0 + timedelta(days=1))
+        clubs.join_club(s, member, program.club)
+    clubs.leave_club(s, member, program.club, at=T0)
+    again = clubs.join_club(s, member, program.club, at=T0 + timedelta(days=1))
     s.commit()
     assert again.id == first.id and again.left_at is None
     sixes = program.changes(code="6")
