@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
@@ -38,6 +39,12 @@ def install_template_helpers(app: Flask) -> None:
 
 
 def page_url(page: int) -> str:
-    """The current page's URL with its filters kept and another page number."""
-    args = {**(request.view_args or {}), **request.args.to_dict(flat=True), "page": page}
-    return url_for(request.endpoint or "syncs.index", **args)
+    """The current page's URL with its filters kept and another page number.
+
+    The query string is appended as plain text, never passed to ``url_for`` as keywords:
+    there ``endpoint`` clashes with its first argument and ``_anchor``, ``_external`` or
+    ``_scheme`` would change the link itself.
+    """
+    path = url_for(request.endpoint or "syncs.index", **(request.view_args or {}))
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    return f"{path}?{urlencode([*args, ('page', str(page))])}"
