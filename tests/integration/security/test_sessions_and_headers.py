@@ -137,3 +137,32 @@ def test_the_pager_copies_the_query_string_safely(
     assert "http://localhost/support" not in response.text
     assert "javascript:" not in response.text
     assert "page=2" in response.text or "page=3" in response.text
+
+
+def test_a_pasted_private_key_is_not_shown_again_after_a_form_error(
+    app: Flask, make_user: Any, login: Any
+) -> None:
+    from tests.fixtures.sshd import ed25519_keypair
+    from webapp.extensions import db
+    from webapp.models.syncs import Sync
+
+    sync = Sync(type_key="reward_type", name="Keys")
+    db.session.add(sync)
+    db.session.commit()
+    private_key = ed25519_keypair()[0]
+    marker = private_key.strip().splitlines()[1]
+    client = login(make_user("sync_manager"))
+    page = client.post(
+        f"/syncs/{sync.id}/destinations/new",
+        data={
+            "name": "",
+            "host": "sftp.example.com",
+            "protocol": "sftp",
+            "username": "u",
+            "private_key": private_key,
+        },
+    )
+    assert page.status_code == 200
+    assert "Sync Target Name is required." in page.text
+    assert marker not in page.text
+    assert page.headers["Cache-Control"] == "no-store"

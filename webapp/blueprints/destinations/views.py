@@ -32,6 +32,12 @@ def _form_data(form: DestinationForm) -> dict[str, Any]:
     return data
 
 
+def _forget_secrets(form: DestinationForm) -> None:
+    """A form shown again after an error never carries a pasted private key back to the
+    browser (password fields never render their value)."""
+    form.private_key.data = ""
+
+
 @bp.route("/syncs/<int:sync_id>/destinations")
 @permission_required(SYNC_CONFIGURE)
 def destination_list(sync_id: int) -> str:
@@ -59,6 +65,7 @@ def add(sync_id: int) -> str | Response:
             db.session.commit()
             flash(f"Destination “{destination.name}” saved.")
             return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    _forget_secrets(form)
     return render_template(
         "destinations/form.html", sync=sync, form=form, destination=None, Protocol=Protocol
     )
@@ -84,6 +91,7 @@ def edit(destination_id: int) -> str | Response:
             db.session.commit()
             flash(f"Destination “{destination.name}” saved.")
             return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    _forget_secrets(form)
     return render_template(
         "destinations/form.html", sync=sync, form=form, destination=destination, Protocol=Protocol
     )
