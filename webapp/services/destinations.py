@@ -62,12 +62,12 @@ SECRET_AGAIN = (
 
 
 def same_endpoint(
-    existing: Destination, host: str, port: int | None | str, protocol: str, username: str
+    existing: Destination, host: str, port: int | str | None, protocol: str, username: str
 ) -> bool:
     """True when (host, port, protocol, user) name the server the stored secret was given
     for. A stored password or key never follows a changed endpoint: otherwise anyone who
     may edit the destination could point it at their own server and collect it."""
-    effective = DEFAULT_PORTS.get(protocol, 0) if not port else port
+    effective = port or DEFAULT_PORTS.get(protocol, 0)
     stored = existing.port or DEFAULT_PORTS.get(str(existing.protocol), 0)
     return (
         host.strip().lower() == existing.host.strip().lower()

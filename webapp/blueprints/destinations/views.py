@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import time
+from typing import Any
 
 from flask import (
     Blueprint,
-    Response as FlaskResponse,
     abort,
     current_app,
     flash,
@@ -16,6 +14,9 @@ from flask import (
     render_template,
     request,
     url_for,
+)
+from flask import (
+    Response as FlaskResponse,
 )
 from flask_login import current_user
 from werkzeug.wrappers.response import Response
