@@ -56,6 +56,9 @@ def install_error_handlers(app: Flask) -> None:
         # Flask-Limiter adds Retry-After (and the X-RateLimit headers) to this response.
         # The text is the same whichever limit (account or address) was reached and
         # whether or not the account exists.
+        embedded = getattr(error, "response", None)
+        if embedded is not None:  # a limit's own answer (Test connection's result box)
+            return embedded
         body, status = render(
             429,
             "Too many attempts",
