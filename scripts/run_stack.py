@@ -50,6 +50,9 @@ def main() -> int:
     env["LOYALTY_SYNC_REDIS_URL"] = redis_url
 
     demo = env.get("DEMO", "1") != "0"
+    if demo:
+        # The demo receivers listen on 127.0.0.1, which Test connection refuses by default.
+        env.setdefault("LOYALTY_SYNC_CONNECTION_TEST_ALLOW", '["127.0.0.1/32"]')
     flask = str(bin_dir / "flask")
     try:
         subprocess.run([flask, "ops", "bootstrap"], env=env, cwd=ROOT, check=True)

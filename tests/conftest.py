@@ -32,6 +32,8 @@ def app_config(migrated_database: str, redis_url: str, tmp_path: Any) -> dict[st
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "localhost",
         "SECRETS_KEYS": [],
+        # The test servers listen on 127.0.0.1, which the default deny list refuses.
+        "CONNECTION_TEST_ALLOW": ["127.0.0.1/32"],
     }
 
 

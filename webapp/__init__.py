@@ -31,12 +31,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     load_config(app, config)
 
     from webapp import models  # noqa: F401  (registers every table on the metadata)
-    from webapp.extensions import csrf, db, login_manager, migrate
+    from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from loyalty.engine import install_engine_hooks
 

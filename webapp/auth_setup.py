@@ -7,7 +7,10 @@ whole window to the login page instead of swapping a login form into a table cel
 
 from __future__ import annotations
 
-from flask import Flask, Response, redirect, request, url_for
+import time
+
+from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask_login import logout_user
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from webapp.extensions import db, login_manager
@@ -29,6 +32,10 @@ def install_login(app: Flask) -> None:
             return None
         return user
 
+    @app.before_request
+    def _session_clocks() -> None:
+        end_expired_session()
+
     @login_manager.unauthorized_handler
     def unauthorized() -> BaseResponse:
         target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
@@ -37,3 +44,40 @@ def install_login(app: Flask) -> None:
             response.headers["HX-Redirect"] = url_for("auth.login")
             return response
         return redirect(target)
+
+
+# How often the idle clock is written back to the cookie (not on every poll).
+_SEEN_RESOLUTION_SECONDS = 30
+
+
+def start_session() -> None:
+    """Called right after login: the session is permanent (its cookie has the lifetime as
+    max-age) and both clocks start."""
+    now = int(time.time())
+    session.permanent = True
+    session["_login_at"] = now
+    session["_seen_at"] = now
+
+
+def end_expired_session() -> None:
+    """Log out a session past its lifetime (``PERMANENT_SESSION_LIFETIME`` after login) or
+    idle for longer than ``SESSION_IDLE_SECONDS``; the stamps are inside the signed
+    cookie, so they cannot be moved by the client."""
+    if "_user_id" not in session:
+        return
+    now = int(time.time())
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    idle = int(current_app.config.get("SESSION_IDLE_SECONDS") or 0)
+    login_at = session.get("_login_at")
+    seen_at = session.get("_seen_at")
+    if (
+        not isinstance(login_at, int)
+        or not isinstance(seen_at, int)
+        or now - login_at > lifetime
+        or (idle and now - seen_at > idle)
+    ):
+        logout_user()
+        session.clear()
+        return
+    if now - seen_at >= _SEEN_RESOLUTION_SECONDS:
+        session["_seen_at"] = now

@@ -38,6 +38,46 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
+    # Cookies only over HTTPS. None: on when PUBLIC_BASE_URL starts with https:// (production).
+    "SESSION_COOKIE_SECURE": None,
+    "REMEMBER_COOKIE_SECURE": None,
+    # A session ends this long after login (absolute) and after this long without a request.
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "SESSION_IDLE_SECONDS": 3600,
+    # Proxies in front of the app that set X-Forwarded-For/-Proto (TLS terminated there):
+    # 0 trusts no header; 1 for one nginx/Caddy/load balancer. Wraps the app in ProxyFix.
+    "PROXY_COUNT": 0,
+    # Strict-Transport-Security max-age, sent on HTTPS requests only (0: no header).
+    "HSTS_SECONDS": 31536000,
+    # Largest request body (the biggest legitimate one is a pasted or uploaded key).
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # Login throttling, in Flask-Limiter's notation; only failed logins count. A blocked
+    # try gets 429 with Retry-After and is not even hashed.
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",
+    # Rate limits live in Redis; None: REDIS_URL.
+    "RATELIMIT_STORAGE_URI": None,
+    # Test connection: attempts per user, and which addresses it may reach. An address in
+    # CONNECTION_TEST_DENY is refused unless it is in CONNECTION_TEST_ALLOW; a non-empty
+    # CONNECTION_TEST_ALLOW refuses every address outside it. The default denies loopback,
+    # link-local (cloud metadata at 169.254.169.254 included), unspecified and other
+    # metadata addresses, so the test cannot probe this machine or its cloud.
+    "CONNECTION_TEST_LIMIT": "10 per minute; 60 per hour",
+    "CONNECTION_TEST_ALLOW": [],
+    "CONNECTION_TEST_DENY": [
+        "127.0.0.0/8",
+        "::1/128",
+        "0.0.0.0/8",
+        "::/128",
+        "169.254.0.0/16",
+        "fe80::/10",
+        "100.100.100.200/32",
+        "fd00:ec2::254/128",
+        "::ffff:127.0.0.0/104",
+        "::ffff:169.254.0.0/112",
+    ],
+    # Seconds a connection test may wait for a worker before it is given up.
+    "CONNECTION_TEST_QUEUE_SECONDS": 60,
     # Transfers: seconds to wait before retry 1, 2, ... of a failed attempt.
     "TRANSFER_BACKOFF_SECONDS": [60, 120, 240, 480, 960],
     # A build or transfer whose heartbeat is older than this is taken for dead.
@@ -96,6 +136,14 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     if isinstance(keys, str):
         keys = [k.strip() for k in keys.split(",") if k.strip()]
     app.config["SECRETS_KEYS"] = keys
+    https = str(app.config.get("PUBLIC_BASE_URL") or "").startswith("https://")
+    for cookie in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(cookie) is None:
+            app.config[cookie] = https
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['QUEUE_PREFIX']}-limits")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 30})

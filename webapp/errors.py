@@ -51,6 +51,25 @@ def install_error_handlers(app: Flask) -> None:
             400, "The form expired", f"{error.description} Reload the page and try again."
         )
 
+    @app.errorhandler(429)
+    def too_many(error: HTTPException) -> Response:
+        # Flask-Limiter adds Retry-After (and the X-RateLimit headers) to this response.
+        # The text is the same whichever limit (account or address) was reached and
+        # whether or not the account exists.
+        embedded = getattr(error, "response", None)
+        if embedded is not None:  # a limit's own answer (Test connection's result box)
+            return embedded
+        body, status = render(
+            429,
+            "Too many attempts",
+            "Too many attempts. Wait a few minutes before you try again.",
+        )
+        response = Response(body, status=status, mimetype="text/html")
+        retry = getattr(error, "retry_after", None)
+        if retry is not None and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(int(retry))
+        return response
+
     @app.errorhandler(400)
     def bad_request(error: HTTPException) -> tuple[str, int]:
         return render(

@@ -35,6 +35,11 @@ class Endpoint:
     # The pinned key's type ("ssh-ed25519", ...). Optional; when set, SFTP negotiates that
     # key type, so a server with several host keys always shows the pinned one.
     host_key_type: str | None = None
+    # An IP address of ``host`` to connect to instead of resolving ``host`` again: the web
+    # app's connection test resolves once, checks the address against its allow/deny list
+    # and connects to exactly that address (no DNS rebinding in between). ``host`` still
+    # names the server for TLS and in messages.
+    connect_address: str | None = None
 
     def __post_init__(self) -> None:
         if self.protocol not in PROTOCOLS:
@@ -47,6 +52,11 @@ class Endpoint:
     @property
     def effective_port(self) -> int:
         return self.port or DEFAULT_PORTS[self.protocol]
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where the TCP connection goes."""
+        return (self.connect_address or self.host, self.effective_port)
 
     @property
     def service(self) -> str:

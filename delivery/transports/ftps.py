@@ -79,9 +79,7 @@ class FTPSTransport(Transport):
             raise self._error(ErrorKind.CONFIG, reason="FTPS needs a user name and a password")
         ftp = TLSSessionFTP(self._context_for(verify=self._pin is None), endpoint.timeout)
         self._ftp = ftp
-        sock = open_socket(
-            (endpoint.host, endpoint.effective_port), self.connect_timeout, self._context()
-        )
+        sock = open_socket(endpoint.address, self.connect_timeout, self._context())
         try:
             ftp.start(sock, endpoint.host, endpoint.effective_port, self.implicit)
         except ssl.SSLCertVerificationError as exc:
@@ -144,9 +142,7 @@ class FTPSTransport(Transport):
         endpoint = self.endpoint
         probe = TLSSessionFTP(self._context_for(verify=False), endpoint.timeout)
         try:
-            sock = socket.create_connection(
-                (endpoint.host, endpoint.effective_port), timeout=self.connect_timeout
-            )
+            sock = socket.create_connection(endpoint.address, timeout=self.connect_timeout)
             probe.start(sock, endpoint.host, endpoint.effective_port, self.implicit)
             assert isinstance(probe.sock, ssl.SSLSocket)
             return probe.sock.getpeercert(binary_form=True) or b""

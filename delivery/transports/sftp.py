@@ -69,9 +69,7 @@ class SFTPTransport(Transport):
 
     def _connect(self, *, accept_new_host_key: bool) -> None:
         endpoint = self.endpoint
-        sock = open_socket(
-            (endpoint.host, endpoint.effective_port), self.connect_timeout, self._context()
-        )
+        sock = open_socket(endpoint.address, self.connect_timeout, self._context())
         ssh = paramiko.Transport(sock)
         self._ssh = ssh
         ssh.banner_timeout = ssh.handshake_timeout = ssh.auth_timeout = endpoint.timeout

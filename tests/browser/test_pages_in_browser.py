@@ -148,3 +148,35 @@ def test_destination_edit_never_shows_password(
     page.goto(f"/destinations/{destination.id}/edit")
     assert page.input_value("#password") == ""
     assert "hidden-pass-1" not in page.content()
+
+
+def test_test_connection_polls_for_the_job_and_pins_the_key(
+    page: Any, make_user: Any, three_syncs: list[Sync], sshd_server: Any, worker_process: Any
+) -> None:
+    """Test connection is a job: the box polls every second until the worker's outcome
+    arrives (then stops polling), and the presented host key can be pinned on save."""
+    sync = three_syncs[0]
+    remote, _ = sshd_server.fresh_dir()
+    log_in(page, make_user("sync_manager"))
+    page.goto(f"/syncs/{sync.id}/destinations/new")
+    page.fill("#name", "Partner SFTP")
+    page.fill("#host", sshd_server.host)
+    page.select_option("#protocol", "sftp")
+    page.fill("#port", str(sshd_server.port))
+    page.fill("#directory", remote)
+    page.fill("#username", sshd_server.username)
+    page.fill("#password", sshd_server.password)
+    page.fill("#password_confirm", sshd_server.password)
+    page.click("#test-connection")
+    page.locator("#test-outcome .status.succeeded").wait_for()
+    outcome = page.locator("#test-outcome")
+    assert "Connected" in outcome.inner_text()
+    assert sshd_server.host_key_fingerprint in outcome.inner_text()
+    assert outcome.get_attribute("hx-trigger") is None  # polling stopped
+    assert page.locator("input[name=host_key_fingerprint]").is_checked()
+    page.get_by_role("button", name="Save FTP Destination").click()
+    page.wait_for_url(f"**/syncs/{sync.id}/destinations")
+    db.session.expire_all()
+    saved = db.session.scalar(select(Destination).where(Destination.sync_id == sync.id))
+    assert saved is not None
+    assert saved.host_key_fingerprint == sshd_server.host_key_fingerprint

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 
 def register_blueprints(app: Flask) -> None:
@@ -31,6 +31,15 @@ def register_blueprints(app: Flask) -> None:
             response.vary.add("HX-Request")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
         )
+        if request.is_secure and app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}"
+            )
+        if request.endpoint != "static":
+            # Pages show a user's data (and once, a new user's password): no cache, no
+            # back-button copy after logout, no proxy keeps them.
+            response.headers["Cache-Control"] = "no-store"
         return response

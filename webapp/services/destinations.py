@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from delivery.transports import DEFAULT_PORTS
 from loyalty.errors import NotFound, ValidationError
 from webapp.extensions import db
 from webapp.models.syncs import MAX_DESTINATIONS, MAX_RETRIES, Destination, Protocol, Sync
@@ -52,6 +53,28 @@ class DestinationInput:
     host_key_fingerprint: str | None
     host_key_type: str | None
     tls_fingerprint: str | None
+
+
+SECRET_AGAIN = (
+    "The server address, port, type or user changed: enter the password (or private key) "
+    "again. A stored secret is only ever sent to the server it was entered for."
+)
+
+
+def same_endpoint(
+    existing: Destination, host: str, port: int | str | None, protocol: str, username: str
+) -> bool:
+    """True when (host, port, protocol, user) name the server the stored secret was given
+    for. A stored password or key never follows a changed endpoint: otherwise anyone who
+    may edit the destination could point it at their own server and collect it."""
+    effective = port or DEFAULT_PORTS.get(protocol, 0)
+    stored = existing.port or DEFAULT_PORTS.get(str(existing.protocol), 0)
+    return (
+        host.strip().lower() == existing.host.strip().lower()
+        and effective == stored
+        and protocol == str(existing.protocol)
+        and username == existing.username
+    )
 
 
 def get_destination(destination_id: int) -> Destination:
@@ -110,8 +133,13 @@ def clean(raw: dict[str, Any], existing: Destination | None = None) -> Destinati
     has_stored_credential = existing is not None and (
         existing.password_encrypted or existing.private_key_encrypted
     )
-    if not password and not private_key and not has_stored_credential:
-        errors["password"] = "Enter the server password (or, for sFTP, a private key)."
+    if not password and not private_key:
+        if not has_stored_credential:
+            errors["password"] = "Enter the server password (or, for sFTP, a private key)."
+        elif existing is not None and not same_endpoint(
+            existing, host, raw_port and port, str(raw.get("protocol") or ""), username
+        ):
+            errors["password"] = SECRET_AGAIN
     if private_key and protocol is not Protocol.SFTP:
         errors["private_key"] = "Private keys are used by sFTP only."
     if private_key and "PRIVATE KEY" not in private_key:
@@ -173,6 +201,7 @@ def update_destination(
     if user is not None:
         require(user, SYNC_CONFIGURE)
     data = clean(raw, existing=destination)
+    moved = not same_endpoint(destination, data.host, data.port, data.protocol.value, data.username)
     before = _describe(destination)
     secret_changed = bool(data.password or data.private_key)
     endpoint_changed = (data.host, data.port, data.protocol) != (
@@ -180,6 +209,11 @@ def update_destination(
         destination.port,
         destination.protocol,
     )
+    if moved:
+        # The secret not entered again belongs to the old server: it is dropped, never
+        # sent to the new one (clean() made sure at least one was entered).
+        destination.password_encrypted = None
+        destination.private_key_encrypted = None
     _apply(destination, data)
     if endpoint_changed and not raw.get("host_key_fingerprint"):
         # A pinned key belongs to the old server; the next test must pin the new one.

@@ -23,6 +23,9 @@ from webapp.services.redis_client import redis_client
 BUILD_JOB = "jobs.build.create_files"
 TRANSFER_JOB = "jobs.transfer.transfer"
 TICK_JOB = "jobs.tick.tick"
+CONNECTION_TEST_JOB = "jobs.connection_test.test"
+# A connection test waits for servers for 10 s; the job is killed well after that.
+CONNECTION_TEST_TIMEOUT_SECONDS = 30
 
 
 def queue_names() -> tuple[str, str]:
@@ -82,6 +85,35 @@ def enqueue_transfer(transfer: Transfer) -> str:
         description=f"transfer run {transfer.instance_id} to {transfer.destination_name}",
     )
     return transfer.job_id
+
+
+def enqueue_connection_test(
+    token: str,
+    sync_id: int,
+    destination_id: int | None,
+    user_id: int,
+    plain: dict[str, str],
+    sealed: str | None,
+) -> None:
+    """Queue a Test connection at the front of the builds queue (the first any worker
+    takes: a person waits for it). Its arguments hold no secret in clear: ``sealed`` is
+    Fernet-encrypted. RQ drops it unstarted after ``CONNECTION_TEST_QUEUE_SECONDS``."""
+    queue("builds").enqueue(
+        CONNECTION_TEST_JOB,
+        token,
+        sync_id,
+        destination_id,
+        user_id,
+        plain,
+        sealed,
+        job_id=f"connection-test-{uuid.uuid4().hex[:12]}",
+        job_timeout=CONNECTION_TEST_TIMEOUT_SECONDS,
+        ttl=int(current_app.config["CONNECTION_TEST_QUEUE_SECONDS"]),
+        result_ttl=0,
+        failure_ttl=3600,
+        at_front=True,
+        description=f"test connection of sync {sync_id}",
+    )
 
 
 def _enqueue(kind: str, job: str, row_id: int, *, timeout: int, description: str) -> str:

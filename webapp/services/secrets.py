@@ -45,6 +45,15 @@ def decrypt(token: str) -> str:
         ) from None
 
 
+def open_sealed(token: str, max_age_seconds: int) -> str:
+    """Decrypt a short-lived token (a secret handed to a job): refused once older than
+    ``max_age_seconds`` (Fernet tokens carry their creation time)."""
+    try:
+        return _cipher().decrypt(token.encode("ascii"), ttl=max_age_seconds).decode("utf-8")
+    except InvalidToken:
+        raise SecretUnreadable("The sealed value expired or cannot be read.") from None
+
+
 def rotate(token: str) -> str:
     """Re-encrypt a token with the newest key (MultiFernet.rotate)."""
     return _cipher().rotate(token.encode("ascii")).decode("ascii")

@@ -13,3 +13,10 @@ document.addEventListener("visibilitychange", function () {
     });
   }
 });
+// A refused Test connection (429: too many tests) carries its message in the result box.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (event.detail.xhr.status === 429) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});

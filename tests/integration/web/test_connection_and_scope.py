@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from loyalty.models import Descriptor
 from tests.fixtures.sshd import ed25519_keypair
+from tests.integration.web.press_test import press_test
 from webapp.extensions import db
 from webapp.models.syncs import Destination, Sync
 
@@ -51,11 +52,7 @@ def test_sftp_test_shows_the_host_key_and_save_pins_it(
 ) -> None:
     client: FlaskClient = login(make_user("sync_manager"))
     remote, _ = sshd_server.fresh_dir()
-    result = client.post(
-        f"/syncs/{sync.id}/destinations/test",
-        data=sftp_form(sshd_server, remote),
-        headers={"HX-Request": "true"},
-    )
+    result = press_test(client, sync.id, sftp_form(sshd_server, remote))
     assert result.status_code == 200
     assert "Connected" in result.text
     assert sshd_server.host_key_fingerprint in result.text
@@ -86,7 +83,7 @@ def test_sftp_test_with_wrong_password_says_so(
     form = sftp_form(
         sshd_server, remote, password="wrong-password-1", password_confirm="wrong-password-1"
     )
-    result = client.post(f"/syncs/{sync.id}/destinations/test", data=form)
+    result = press_test(client, sync.id, form)
     assert "Failed" in result.text
     assert "password" in result.text.lower() or "authentication" in result.text.lower()
 
@@ -108,7 +105,7 @@ def test_test_of_a_saved_destination_uses_the_stored_password(
         **sftp_form(sshd_server, remote, password="", password_confirm=""),
         "destination_id": str(destination.id),
     }
-    result = client.post(f"/syncs/{sync.id}/destinations/test", data=form)
+    result = press_test(client, sync.id, form)
     assert "Connected" in result.text
     assert "already pinned" in result.text
 
@@ -131,9 +128,7 @@ def _test_saved(
         data["host_key_type"] = destination.host_key_type or ""
     if destination.tls_fingerprint:
         data["tls_fingerprint"] = destination.tls_fingerprint
-    result = client.post(
-        f"/syncs/{sync.id}/destinations/test", data=data, headers={"HX-Request": "true"}
-    )
+    result = press_test(client, sync.id, data)
     assert result.status_code == 200
     return result.text
 
@@ -260,11 +255,10 @@ def test_ftps_test_shows_the_self_signed_certificate(
         "password": vsftpd_server.password,
         "password_confirm": vsftpd_server.password,
     }
-    result = client.post(f"/syncs/{sync.id}/destinations/test", data=form)
+    result = press_test(client, sync.id, form)
     assert vsftpd_server.cert_fingerprint in result.text  # shown for pinning, though not trusted
-    pinned = client.post(
-        f"/syncs/{sync.id}/destinations/test",
-        data={**form, "tls_fingerprint": vsftpd_server.cert_fingerprint},
+    pinned = press_test(
+        client, sync.id, {**form, "tls_fingerprint": vsftpd_server.cert_fingerprint}
     )
     assert "Connected" in pinned.text
 

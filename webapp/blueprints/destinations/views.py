@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import (
+    Response as FlaskResponse,
+)
 from flask_login import current_user
 from werkzeug.wrappers.response import Response
 
 from loyalty.errors import ValidationError
 from webapp.blueprints.destinations.forms import DestinationForm
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.forms import apply_errors
 from webapp.models.syncs import MAX_DESTINATIONS, Destination, Protocol
 from webapp.services import connection_test, destinations, syncs
@@ -30,6 +43,12 @@ def _form_data(form: DestinationForm) -> dict[str, Any]:
     data["host_key_type"] = (request.form.getlist("host_key_type") or [""])[-1]
     data["tls_fingerprint"] = (request.form.getlist("tls_fingerprint") or [""])[-1]
     return data
+
+
+def _forget_secrets(form: DestinationForm) -> None:
+    """A form shown again after an error never carries a pasted private key back to the
+    browser (password fields never render their value)."""
+    form.private_key.data = ""
 
 
 @bp.route("/syncs/<int:sync_id>/destinations")
@@ -59,6 +78,7 @@ def add(sync_id: int) -> str | Response:
             db.session.commit()
             flash(f"Destination “{destination.name}” saved.")
             return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    _forget_secrets(form)
     return render_template(
         "destinations/form.html", sync=sync, form=form, destination=None, Protocol=Protocol
     )
@@ -84,6 +104,7 @@ def edit(destination_id: int) -> str | Response:
             db.session.commit()
             flash(f"Destination “{destination.name}” saved.")
             return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    _forget_secrets(form)
     return render_template(
         "destinations/form.html", sync=sync, form=form, destination=destination, Protocol=Protocol
     )
@@ -101,10 +122,33 @@ def delete(destination_id: int) -> Response:
     return redirect(url_for("destinations.destination_list", sync_id=sync.id))
 
 
+def _test_limit_key() -> str:
+    return f"connection-test-user:{getattr(current_user, 'id', None)}"
+
+
+def _test_limited(limit: Any) -> FlaskResponse:
+    """Too many tests: say so in the result box (htmx swaps this 429, see app.js)."""
+    outcome = connection_test.Outcome(
+        ok=False, message="Too many connection tests; wait a minute before the next one."
+    )
+    response = FlaskResponse(
+        render_template("destinations/_test_result.html", outcome=outcome, poll_url=None),
+        status=429,
+    )
+    response.headers["Retry-After"] = str(max(1, int(limit.reset_at - time.time())))
+    return response
+
+
 @bp.route("/syncs/<int:sync_id>/destinations/test", methods=["POST"])
 @permission_required(SYNC_CONFIGURE)
+@limiter.limit(
+    lambda: current_app.config["CONNECTION_TEST_LIMIT"],
+    key_func=_test_limit_key,
+    on_breach=_test_limited,
+)
 def test(sync_id: int) -> str:
-    """Test connection with the form's values (the stored password when left empty)."""
+    """Test connection with the form's values (the stored password when left empty and
+    the endpoint unchanged): enqueued; the result box polls ``test_result``."""
     sync = syncs.get_sync(sync_id, _user())
     existing: Destination | None = None
     if request.form.get("destination_id"):
@@ -112,6 +156,26 @@ def test(sync_id: int) -> str:
         if existing.sync_id != sync.id:
             abort(404)
     form = DestinationForm()
-    outcome = connection_test.run(_form_data(form), existing, sync_id=sync.id, user=_user())
-    db.session.commit()  # the audit event of the test
-    return render_template("destinations/_test_result.html", outcome=outcome)
+    data = _form_data(form)
+    started = connection_test.start(data, existing, sync_id=sync.id, user=_user())
+    if isinstance(started, connection_test.Outcome):
+        return render_template("destinations/_test_result.html", outcome=started, poll_url=None)
+    outcome = connection_test.Outcome(ok=False, message="Testing…", pending=True)
+    poll_url = url_for("destinations.test_result", sync_id=sync.id, token=started)
+    return render_template("destinations/_test_result.html", outcome=outcome, poll_url=poll_url)
+
+
+@bp.route("/syncs/<int:sync_id>/destinations/test/<token>")
+@permission_required(SYNC_CONFIGURE)
+def test_result(sync_id: int, token: str) -> str:
+    """The result box: polls itself every second while the test runs."""
+    sync = syncs.get_sync(sync_id, _user())
+    outcome = connection_test.outcome(token, _user())
+    if outcome is None:
+        abort(404)
+    poll_url = (
+        url_for("destinations.test_result", sync_id=sync.id, token=token)
+        if outcome.pending
+        else None
+    )
+    return render_template("destinations/_test_result.html", outcome=outcome, poll_url=poll_url)
