@@ -248,3 +248,12 @@ def test_max_records_and_option_numbers_take_ascii_digits_in_range() -> None:
     for bad in (str(10**40), "\uff15\uff10", "1e9", "10" * 3000):
         with pytest.raises(ValueError, match="Max records per file"):
             option.clean(bad)
+
+
+def test_the_models_refuse_line_breaks_whatever_the_caller(app: Flask) -> None:
+    with pytest.raises(ValueError, match="line breaks"):
+        Sync(type_key="platform_test", name="Nightly\r\nBcc: x@example.com")
+    with pytest.raises(ValueError, match="line breaks"):
+        Destination(directory="in\r\nDELE x")
+    with pytest.raises(ValueError, match="line breaks"):
+        Destination(username="u\nPASS")

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from loyalty.db import Base, UTCDateTime, str_enum, utcnow
-from loyalty.text import CONTROL
+from loyalty.text import CONTROL, clean_text
 
 if TYPE_CHECKING:
     from webapp.models.runs import SyncInstance
@@ -187,11 +187,10 @@ class Sync(Base):
 
     @validates("name")
     def _check_name(self, _key: str, value: str) -> str:
-        value = (value or "").strip()
+        # A CR/LF here would reach the Subject of a failure notice (issue 17, item 11).
+        value = clean_text(value, "A sync name", max_length=120)
         if not value:
             raise ValueError("A sync needs a name.")
-        if len(value) > 120:
-            raise ValueError("A sync name has at most 120 characters.")
         return value
 
     @validates("execution_time")
@@ -270,17 +269,16 @@ class Destination(Base):
 
     @validates("name")
     def _check_name(self, _key: str, value: str) -> str:
-        value = (value or "").strip()
-        if not value:
-            raise ValueError("Sync Target Name is required.")
-        return value
+        return clean_text(value, "Sync Target Name", max_length=120, required=True)
 
     @validates("username")
     def _check_username(self, _key: str, value: str) -> str:
-        value = (value or "").strip()
-        if not value:
-            raise ValueError("Server user is required.")
-        return value
+        return clean_text(value, "Server user", max_length=255, required=True)
+
+    @validates("directory")
+    def _check_directory(self, _key: str, value: str) -> str:
+        # A CR/LF would end the FTP command early and break every transfer of the sync.
+        return clean_text(value, "Directory", max_length=1024)
 
     @validates("position")
     def _check_position(self, _key: str, value: int) -> int:
