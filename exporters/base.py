@@ -11,11 +11,14 @@ Exporters know SQLAlchemy and the models; they never import Flask or RQ.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from loyalty.text import clean_text
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -36,6 +39,10 @@ class Semantics(enum.StrEnum):
     @property
     def reads_watermark(self) -> bool:
         return self is not Semantics.CUMULATIVE
+
+
+# At most 18 digits: every bounded option fits, and int() never parses a huge string.
+_WHOLE = re.compile(r"[+-]?[0-9]{1,18}")
 
 
 class OptionKind(enum.StrEnum):
@@ -77,14 +84,14 @@ class Option:
                 if self.default is None:
                     return None
                 raise ValueError(f"{self.label} is required.")
-            try:
-                value = int(str(raw).strip())
-            except ValueError:
-                raise ValueError(f"{self.label} must be a whole number.") from None
+            # ASCII digits only (full-width digits and 10**40 are not a number of records).
+            if not _WHOLE.fullmatch(str(raw).strip()):
+                raise ValueError(f"{self.label} must be a whole number.")
+            value = int(str(raw).strip())
             if self.minimum is not None and value < self.minimum:
                 raise ValueError(f"{self.label} must be at least {self.minimum}.")
             if self.maximum is not None and value > self.maximum:
-                raise ValueError(f"{self.label} must be at most {self.maximum}.")
+                raise ValueError(f"{self.label} must be at most {self.maximum:,}.")
             return value
         allowed = [value for value, _ in self.choices]
         if self.kind is OptionKind.CHOICE:
@@ -103,10 +110,9 @@ class Option:
             if self.minimum is not None and len(chosen) < self.minimum:
                 raise ValueError(f"{self.label}: choose at least {self.minimum}.")
             return chosen
-        text = "" if raw is None else str(raw).strip()
-        if self.maximum is not None and len(text) > self.maximum:
-            raise ValueError(f"{self.label} has at most {self.maximum} characters.")
-        return text
+        return clean_text(
+            "" if raw is None else str(raw), self.label, max_length=self.maximum or 1000
+        )
 
 
 @dataclass(frozen=True)

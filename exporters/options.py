@@ -5,6 +5,9 @@ from __future__ import annotations
 from exporters.base import Option, OptionKind
 
 MAX_RECORDS = "max_records"
+# A billion records per file is more than any receiver takes in one file; the cap keeps
+# numbers like 10**40 out of the stored options.
+MAX_RECORDS_LIMIT = 1_000_000_000
 
 
 def max_records_option(
@@ -26,5 +29,6 @@ def max_records_option(
         None,
         help=f"Split into files of at most this many records, numbered {numbering}. Empty: {empty}.",
         minimum=1,
+        maximum=MAX_RECORDS_LIMIT,
         documented=documented,
     )

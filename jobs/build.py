@@ -98,10 +98,7 @@ def _build(app: Flask, instance: SyncInstance, sync: Sync) -> str:
     progress.publish("instance", instance.id, phase="exporting", rows=0)
 
     folder = run_dir(app, instance)
-    shutil.rmtree(folder, ignore_errors=True)  # leftovers of a killed attempt of this run
     originals_dir, deliverables_dir = folder / "original", folder / "deliverable"
-    originals_dir.mkdir(parents=True)
-    deliverables_dir.mkdir()
 
     def beat(connection: Any) -> None:
         connection.execute(
@@ -117,6 +114,12 @@ def _build(app: Flask, instance: SyncInstance, sync: Sync) -> str:
             progress.publish("instance", instance.id, phase="exporting", rows=rows)
 
     try:
+        # Inside the try: a run folder that cannot be made (full disk, a file in the way,
+        # a read-only share) fails the run now and frees the lease, rather than leaving it
+        # "running" until the sweeper calls the worker dead (issue 17, item 12).
+        shutil.rmtree(folder, ignore_errors=True)  # leftovers of a killed attempt of this run
+        originals_dir.mkdir(parents=True)
+        deliverables_dir.mkdir()
         with Heartbeat(app, beat):
             with read_snapshot(db.engine) as connection:
                 result = export_sync(

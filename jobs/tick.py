@@ -118,6 +118,9 @@ def sweep_dead_work(now: datetime) -> int:
         )
         message = "The worker sending this file stopped mid-transfer."
         row.job_id = None  # RQ may still list the dead job as started
+        # Fence the old attempt: if its worker is only cut off from the database (not
+        # dead), it checks this token before its rename and gives up.
+        row.attempt_token = (row.attempt_token or 0) + 1
         if attempt is not None:
             attempt.error, attempt.error_kind, attempt.retryable = message, "worker_lost", True
         if attempt is not None and attempt.number < row.max_attempts:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from delivery.errors import DeliveryError
-from delivery.transports import Endpoint, open_transport
+from delivery.transports import Endpoint, Superseded, open_transport
 from jobs.context import job_context
 from jobs.failures import describe
 from jobs.heartbeat import Heartbeat
@@ -89,7 +89,11 @@ def _attempt(app: Flask, row: Transfer) -> str:
     row.next_attempt_at = None
     row.bytes_total = sum(f.size for f in files)
     row.bytes_sent = 0
+    # This attempt's fence (see Transfer.attempt_token): the sweeper bumps the token when
+    # it takes the transfer back, and this attempt then renames nothing.
+    token = row.attempt_token
     db.session.commit()
+    transfer_id, attempt_number = row.id, attempt.number
     progress.publish("transfer", row.id, sent=0, total=row.bytes_total, status="transferring")
 
     sent_before = 0
@@ -107,9 +111,20 @@ def _attempt(app: Flask, row: Transfer) -> str:
             )
 
     def beat(connection: Any) -> None:
+        # Only while this attempt owns the transfer: a superseded one must not keep the
+        # new attempt's row looking alive.
         connection.execute(
-            update(Transfer).where(Transfer.id == row.id).values(heartbeat_at=utcnow())
+            update(Transfer)
+            .where(Transfer.id == row.id, Transfer.attempt_token == token)
+            .values(heartbeat_at=utcnow())
         )
+
+    def still_current() -> bool:
+        # Its own connection: the job's session must not hold a transaction across the
+        # upload, and a database that does not answer raises (no rename then).
+        with db.engine.connect() as connection:
+            current = connection.scalar(select(Transfer.attempt_token).where(Transfer.id == row.id))
+        return current == token
 
     try:
         with Heartbeat(app, beat), open_transport(endpoint_for(destination)) as transport:
@@ -120,10 +135,23 @@ def _attempt(app: Flask, row: Transfer) -> str:
                     sync_file.name,
                     progress=report,
                     overwrite=True,
-                    temp_token=f"t{row.id}",  # a retry replaces a cut attempt's leftover
+                    # A retry of the same token replaces a cut attempt's leftover; after a
+                    # takeover the token differs, so two attempts never share a temporary
+                    # file, and the new one removes the old one's.
+                    temp_token=_temp_token(row.id, token),
+                    leftover_tokens=(_temp_token(row.id, token - 1),) if token else (),
+                    still_current=still_current,
                 )
                 sent_before += sync_file.size
+    except Superseded:
+        # The sweeper gave this transfer to another attempt while this one still ran (its
+        # heartbeat could not reach the database): that attempt owns the row now.
+        return _superseded(app, transfer_id, attempt_number)
     except DeliveryError as exc:
+        if not _current_or_unknown(still_current):
+            # Superseded while it failed (the new attempt removed this one's temporary
+            # file, say): the new attempt owns the row, whatever this one saw.
+            return _superseded(app, transfer_id, attempt_number)
         attempt.bytes_sent = sent_before
         attempt.error, attempt.error_kind, attempt.retryable = (
             exc.message,
@@ -139,6 +167,8 @@ def _attempt(app: Flask, row: Transfer) -> str:
         return "failed"
     except Exception as exc:
         db.session.rollback()
+        if not _current_or_unknown(still_current):
+            return _superseded(app, transfer_id, attempt_number)
         attempt = db.session.get(TransferAttempt, attempt.id) or attempt
         row = db.session.get(Transfer, row.id) or row
         attempt.error, attempt.error_kind, attempt.retryable = describe(exc), "internal", False
@@ -147,6 +177,28 @@ def _attempt(app: Flask, row: Transfer) -> str:
     attempt.bytes_sent = sent_before
     finish_transfer(row, attempt, TransferStatus.SUCCEEDED, None)
     return "succeeded"
+
+
+def _superseded(app: Flask, transfer_id: int, attempt_number: int) -> str:
+    db.session.rollback()
+    app.logger.warning(
+        "transfer %s: attempt %s was superseded by the sweeper; nothing renamed or recorded",
+        transfer_id,
+        attempt_number,
+    )
+    return "superseded"
+
+
+def _current_or_unknown(still_current: Any) -> bool:
+    """False only when the database says another attempt owns the transfer."""
+    try:
+        return bool(still_current())
+    except Exception:
+        return True  # cannot tell: record the failure as before
+
+
+def _temp_token(transfer_id: int, attempt_token: int) -> str:
+    return f"t{transfer_id}" if attempt_token == 0 else f"t{transfer_id}-{attempt_token}"
 
 
 def finish_transfer(

@@ -65,6 +65,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     install_error_handlers(app)
 
+    from webapp.request_guards import install_request_guards
+
+    install_request_guards(app)
+
     from webapp.cli import register_cli
 
     register_cli(app)

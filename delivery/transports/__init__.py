@@ -17,7 +17,7 @@ and by the settings page: ``check_connection(endpoint)`` returns a :class:`TestR
 from __future__ import annotations
 
 from delivery.errors import ErrorKind, make_error
-from delivery.transports.base import TEST_DEADLINE, Progress, Transport, run_check
+from delivery.transports.base import TEST_DEADLINE, Progress, Superseded, Transport, run_check
 from delivery.transports.endpoint import DEFAULT_PORTS, PROTOCOLS, Endpoint
 from delivery.transports.results import TestResult, UploadResult
 
@@ -51,6 +51,7 @@ __all__ = [
     "TEST_DEADLINE",
     "Endpoint",
     "Progress",
+    "Superseded",
     "TestResult",
     "Transport",
     "UploadResult",

@@ -51,6 +51,11 @@ TEST_DEADLINE = 10.0
 _PROBE = b"Loyalty Sync connection test. This file is removed right away.\n"
 
 
+class Superseded(Exception):
+    """The caller's ``still_current`` said no before the rename: another attempt owns the
+    transfer now. The temporary file was removed; nothing arrived under the final name."""
+
+
 class _Cancelled(Exception):
     """Wraps an exception raised by the caller's progress callback, to re-raise it as is."""
 
@@ -182,6 +187,8 @@ class Transport(ABC):
         progress: Progress | None = None,
         overwrite: bool = True,
         temp_token: str | None = None,
+        still_current: Callable[[], bool] | None = None,
+        leftover_tokens: tuple[str, ...] = (),
     ) -> UploadResult:
         """Send ``local`` as ``remote_name`` in the endpoint's directory; see the module doc.
 
@@ -189,6 +196,13 @@ class Transport(ABC):
         pass the transfer's id): an attempt cut off with its connection leaves its
         temporary file behind, and the next attempt of the same transfer removes it
         before it uploads, so retries never pile up leftovers at a receiver.
+        ``leftover_tokens`` names earlier tokens whose temporary files go too.
+
+        ``still_current`` fences the upload: it is asked right before the rename, and a
+        False (or an exception: a database that cannot answer cannot vouch either) removes
+        the temporary file and raises :class:`Superseded`. The run jobs pass a check of
+        the transfer's attempt token (delivery imports nothing of theirs, so it is a
+        callback).
         """
         name = validate_remote_name(remote_name)
         local = Path(local)
@@ -206,6 +220,8 @@ class Transport(ABC):
             partial = temp_name(name, temp_token)
             if temp_token is not None:
                 self._discard(partial)  # an earlier attempt's leftover, if there is one
+            for token in leftover_tokens:
+                self._discard(temp_name(name, token))
             try:
                 self._call(self._store, source, partial, size, _guard_progress(progress))
                 stored = self._call(self._size, partial)
@@ -217,6 +233,8 @@ class Transport(ABC):
                         remote_size=stored,
                         local_size=size,
                     )
+                if still_current is not None and not _vouches(still_current):
+                    raise Superseded(f"{name}: another attempt owns this transfer now")
                 self._call(self._rename, partial, name, overwrite)
             except _Cancelled as cancelled:
                 self._discard(partial)
@@ -326,6 +344,13 @@ class Transport(ABC):
     def _on_deadline(self) -> None:
         self._deadline_passed.set()
         self.abort()
+
+
+def _vouches(still_current: Callable[[], bool]) -> bool:
+    try:
+        return bool(still_current())
+    except Exception:
+        return False
 
 
 def run_check(transport: Transport, deadline: float = TEST_DEADLINE) -> TestResult:

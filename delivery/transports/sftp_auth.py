@@ -4,12 +4,14 @@ Keys come as text from the settings page (OpenSSH or PEM; Ed25519, ECDSA or RSA;
 or without passphrase); a key that cannot be used is a ``bad_key`` error that says why,
 before any connection is made to log in with it. With both a key and a password, the key
 is tried first. Servers with PAM often offer the password prompt only as
-keyboard-interactive; the password is given there too.
+keyboard-interactive; the password is given there too, to a password prompt only, once
+(never to a one-time-code or "new password" prompt).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import paramiko
@@ -79,7 +81,9 @@ def _password_login(
     ssh: paramiko.Transport, username: str, password: str, failures: list[str]
 ) -> None:
     try:
-        ssh.auth_password(username, password)
+        # fallback=False: paramiko's own fallback answers every single prompt of a
+        # keyboard-interactive round with the password (an OTP prompt included).
+        ssh.auth_password(username, password, fallback=False)
         return
     except paramiko.BadAuthenticationType as exc:
         allowed = exc.allowed_types
@@ -89,7 +93,45 @@ def _password_login(
     except paramiko.AuthenticationException as exc:
         failures.append(f"password rejected: {exc}")
         return
+    answer = PasswordPrompts(password)
     try:
-        ssh.auth_interactive(username, lambda _title, _hint, prompts: [password] * len(prompts))
+        ssh.auth_interactive(username, answer)
     except paramiko.AuthenticationException as exc:
-        failures.append(f"keyboard-interactive rejected: {exc}")
+        unanswered = f" (not answered: {', '.join(answer.refused)})" if answer.refused else ""
+        failures.append(f"keyboard-interactive rejected: {exc}{unanswered}")
+
+
+# Prompts that ask for something else than the current password, although some say
+# "password": a second factor, or a forced change of password.
+_NOT_THE_PASSWORD = re.compile(
+    r"new|again|retype|re-enter|confirm|verif|one[- ]time|otp|token|code|passcode|pin\b",
+    re.IGNORECASE,
+)
+
+
+class PasswordPrompts:
+    """Keyboard-interactive answers: the stored password to one password prompt, once.
+
+    Every other prompt (a one-time code, "New password", "Retype new password") gets an
+    empty answer: the stored password must never be sent as an OTP, nor set as a "new"
+    password, nor offered again to a server that asked for it once already.
+    """
+
+    def __init__(self, password: str) -> None:
+        self.password = password
+        self.given = False
+        self.refused: list[str] = []
+
+    def __call__(
+        self, _title: str, _instructions: str, prompts: list[tuple[str, bool]]
+    ) -> list[str]:
+        answers = []
+        for prompt, _echo in prompts:
+            text = str(prompt).strip()
+            if not self.given and "password" in text.lower() and not _NOT_THE_PASSWORD.search(text):
+                self.given = True
+                answers.append(self.password)
+            else:
+                self.refused.append(repr(text[:60]))
+                answers.append("")
+        return answers

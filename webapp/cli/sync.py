@@ -15,13 +15,17 @@ from flask.cli import AppGroup
 
 import exporters
 from loyalty.db import utcnow
-from loyalty.errors import NotFound, ValidationError
+from loyalty.errors import ValidationError
 from webapp.cli.common import emit, parse_pairs, read_secret, service_errors
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Compression, Encryption, Protocol, Sync
 from webapp.services import destinations, exports, recipients, runs, schedule, syncs
 from webapp.services.audit import cli_actor
+
+# Ten years of daily runs: enough for any look ahead, and bounded (99,999,999,999 would
+# loop for hours and fill memory).
+MAX_NEXT_RUNS = 3660
 
 sync_cli = AppGroup("sync", help="Syncs: types, creation, settings, runs.")
 
@@ -81,10 +85,7 @@ def list_syncs(as_json: bool) -> None:
 
 
 def _sync(sync_id: int) -> Sync:
-    sync = db.session.get(Sync, sync_id)
-    if sync is None:
-        raise NotFound(f"No sync with id {sync_id}.")
-    return sync
+    return syncs.get_sync(sync_id, None)
 
 
 @sync_cli.command("destination-add")
@@ -289,7 +290,7 @@ def retransfer_command(
 
 @sync_cli.command("instances")
 @click.argument("sync_id", type=int)
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def instances_command(sync_id: int, limit: int, as_json: bool) -> None:
     """The sync's runs, newest first."""
@@ -310,7 +311,13 @@ def instances_command(sync_id: int, limit: int, as_json: bool) -> None:
 @sync_cli.command("next-runs")
 @click.argument("sync_id", type=int)
 @click.option("--after", help="ISO date-time (default: now); naive means the sync's zone")
-@click.option("--count", default=3, show_default=True)
+@click.option(
+    "--count",
+    type=click.IntRange(1, MAX_NEXT_RUNS),
+    default=3,
+    show_default=True,
+    help=f"how many (at most {MAX_NEXT_RUNS})",
+)
 @click.option("--json", "as_json", is_flag=True)
 def next_runs_command(sync_id: int, after: str | None, count: int, as_json: bool) -> None:
     """The next scheduled run times, in the sync's zone and UTC (the tick's own rules)."""
@@ -323,9 +330,12 @@ def next_runs_command(sync_id: int, after: str | None, count: int, as_json: bool
             except ValueError:
                 raise ValidationError({"after": f"Not an ISO date-time: {after!r}."}) from None
             start = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(sync.timezone))
-        slots = schedule.next_slots(
-            schedule.parse_time(sync.execution_time), sync.timezone, start, count
-        )
+        try:
+            slots = schedule.next_slots(
+                schedule.parse_time(sync.execution_time), sync.timezone, start, count
+            )
+        except OverflowError:
+            raise ValidationError({"after": "That is too close to the year 9999."}) from None
     rows = [
         {
             "local": s.local.isoformat(),

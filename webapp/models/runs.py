@@ -162,6 +162,10 @@ class Transfer(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     job_id: Mapped[str | None] = mapped_column(String(80))
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Fences uploads: the sweeper bumps it when it takes a transfer back from a worker it
+    # believes dead; that worker, if it still runs, sees the change before its rename and
+    # gives up (jobs.transfer), so a file never arrives twice or from a superseded attempt.
+    attempt_token: Mapped[int] = mapped_column(default=0, server_default="0")
 
     instance: Mapped[SyncInstance] = relationship(back_populates="transfers")
     destination: Mapped[Destination | None] = relationship()

@@ -8,6 +8,7 @@ can store a configuration the product does not allow.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from loyalty.db import Base, UTCDateTime, str_enum, utcnow
+from loyalty.text import CONTROL, clean_text
 
 if TYPE_CHECKING:
     from webapp.models.runs import SyncInstance
@@ -60,29 +62,75 @@ class Protocol(enum.StrEnum):
         }[self.value]
 
 
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+# IANA names are short ("America/Argentina/ComodRivadavia" is among the longest); the
+# column holds 64.
+MAX_TIMEZONE_LENGTH = 64
+# A DNS label has at most 63 octets, a name at most 253 (RFC 1035); underscores are
+# tolerated because internal hosts use them.
+_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
 def check_execution_time(value: str) -> str:
-    """``HH:MM`` on a 24-hour clock, or ValueError with the message a user sees."""
-    parts = (value or "").split(":")
-    if (
-        len(parts) != 2
-        or not all(p.isdigit() and len(p) == 2 for p in parts)
-        or not (0 <= int(parts[0]) <= 23 and 0 <= int(parts[1]) <= 59)
-    ):
+    """``HH:MM`` on a 24-hour clock in ASCII digits, or ValueError with the message a user sees.
+
+    ``str.isdigit`` would take full-width and other Unicode digits (U+FF10-U+FF19).
+    """
+    if not isinstance(value, str) or not _HHMM.fullmatch(value):
         raise ValueError("Execution time must be HH:MM on a 24-hour clock, e.g. 03:30.")
     return value
 
 
 def check_timezone(value: str) -> str:
-    """An IANA zone name, or ValueError with the message a user sees."""
+    """An IANA zone name, or ValueError with the message a user sees.
+
+    A long name makes ``ZoneInfo`` raise OSError (file name too long), a NUL ValueError:
+    both are an unknown zone to the person who typed it.
+    """
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    if not isinstance(value, str) or not value or len(value) > MAX_TIMEZONE_LENGTH:
+        shown = value[:40] + "..." if isinstance(value, str) and len(value) > 40 else value
+        raise ValueError(f"Unknown timezone {shown!r}; use an IANA name such as Europe/London.")
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         raise ValueError(
             f"Unknown timezone {value!r}; use an IANA name such as Europe/London."
         ) from None
     return value
+
+
+def check_host(value: str) -> str:
+    """A host name (labels of 1-63 characters, 253 in all) or an IP address.
+
+    Anything else fails later, inside the socket library, with an error no user can read
+    (a label over 63 characters makes the IDNA codec raise UnicodeError).
+    """
+    import ipaddress
+
+    host = (value or "").strip()
+    if not host:
+        raise ValueError("Server address is required.")
+    message = (
+        "Enter a host name or IP address, without spaces, slashes or a URL scheme "
+        "(each part between dots at most 63 characters)."
+    )
+    if CONTROL.search(host) or any(c.isspace() for c in host) or "/" in host:
+        raise ValueError(message)
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        ascii_name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(message) from None
+    labels = ascii_name.rstrip(".").split(".")
+    if len(ascii_name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(message)
+    return host
 
 
 class Sync(Base):
@@ -139,11 +187,10 @@ class Sync(Base):
 
     @validates("name")
     def _check_name(self, _key: str, value: str) -> str:
-        value = (value or "").strip()
+        # A CR/LF here would reach the Subject of a failure notice (issue 17, item 11).
+        value = clean_text(value, "A sync name", max_length=120)
         if not value:
             raise ValueError("A sync needs a name.")
-        if len(value) > 120:
-            raise ValueError("A sync name has at most 120 characters.")
         return value
 
     @validates("execution_time")
@@ -218,28 +265,20 @@ class Destination(Base):
 
     @validates("host")
     def _check_host(self, _key: str, value: str) -> str:
-        value = (value or "").strip()
-        if not value:
-            raise ValueError("Server address is required.")
-        if any(c.isspace() for c in value) or "/" in value:
-            raise ValueError(
-                "Server address is a host name or IP address, without spaces or slashes."
-            )
-        return value
+        return check_host(value)
 
     @validates("name")
     def _check_name(self, _key: str, value: str) -> str:
-        value = (value or "").strip()
-        if not value:
-            raise ValueError("Sync Target Name is required.")
-        return value
+        return clean_text(value, "Sync Target Name", max_length=120, required=True)
 
     @validates("username")
     def _check_username(self, _key: str, value: str) -> str:
-        value = (value or "").strip()
-        if not value:
-            raise ValueError("Server user is required.")
-        return value
+        return clean_text(value, "Server user", max_length=255, required=True)
+
+    @validates("directory")
+    def _check_directory(self, _key: str, value: str) -> str:
+        # A CR/LF would end the FTP command early and break every transfer of the sync.
+        return clean_text(value, "Directory", max_length=1024)
 
     @validates("position")
     def _check_position(self, _key: str, value: int) -> int:

@@ -8,13 +8,24 @@ in words before anything is written.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from delivery.transports import DEFAULT_PORTS
+from delivery.transports.fingerprints import normalize_ssh_fingerprint, normalize_tls_fingerprint
 from loyalty.errors import NotFound, ValidationError
+from loyalty.text import CONTROL, clean_int, clean_text, parse_id
 from webapp.extensions import db
-from webapp.models.syncs import MAX_DESTINATIONS, MAX_RETRIES, Destination, Protocol, Sync
+from webapp.models.syncs import (
+    MAX_DESTINATIONS,
+    MAX_RETRIES,
+    Destination,
+    Protocol,
+    Sync,
+    check_host,
+)
 from webapp.models.users import User
 from webapp.services import audit, secrets
 from webapp.services.permissions import SYNC_CONFIGURE, require
@@ -77,69 +88,87 @@ def same_endpoint(
     )
 
 
-def get_destination(destination_id: int) -> Destination:
-    destination = db.session.get(Destination, destination_id)
+def get_destination(destination_id: int | str) -> Destination:
+    """The destination with this id; NotFound also for ids no row can have ("abc", 2**40)."""
+    ident = parse_id(destination_id)
+    destination = db.session.get(Destination, ident) if ident is not None else None
     if destination is None:
         raise NotFound(f"No destination with id {destination_id}.")
     return destination
 
 
+# A pasted private key is a few kilobytes; 64 KiB leaves room for RSA 16384 with comments.
+MAX_PRIVATE_KEY_LENGTH = 64 * 1024
+MAX_PASSWORD_LENGTH = 1024
+
+
 def clean(raw: dict[str, Any], existing: Destination | None = None) -> DestinationInput:
-    """Validate every field at once and report all problems together."""
+    """Validate every field at once and report all problems together.
+
+    Text goes through the one cleaner (``loyalty.text``): a CR/LF in a directory, user or
+    password would end an FTP command early, a NUL cannot be stored on PostgreSQL.
+    """
     errors: dict[str, str] = {}
 
-    def text(key: str, limit: int) -> str:
-        value = str(raw.get(key) or "").strip()
-        if len(value) > limit:
-            errors[key] = f"At most {limit} characters."
-        return value
+    def text(key: str, label: str, limit: int, *, required: bool = False) -> str:
+        try:
+            return clean_text(raw.get(key), label, max_length=limit, required=required)
+        except ValueError as exc:
+            errors[key] = str(exc)
+            return ""
 
-    name = text("name", 120)
-    if not name:
-        errors["name"] = "Sync Target Name is required."
-    host = text("host", 255)
-    if not host:
-        errors["host"] = "Server address is required."
-    elif any(c.isspace() for c in host) or "/" in host:
-        errors["host"] = "Enter a host name or IP address, without spaces, slashes or a URL scheme."
+    name = text("name", "Sync Target Name", 120, required=True)
+    host = text("host", "Server address", 255, required=True)
+    if host and "host" not in errors:
+        try:
+            check_host(host)
+        except ValueError as exc:
+            errors["host"] = str(exc)
     try:
         protocol = Protocol(str(raw.get("protocol") or "").strip())
     except ValueError:
         errors["protocol"] = "Choose sFTP or SSL FTP (explicit or implicit)."
         protocol = Protocol.SFTP
-    directory = text("directory", 1024)
-    if "\x00" in directory or "\n" in directory:
-        errors["directory"] = "The directory contains characters a server cannot accept."
+    directory = text("directory", "Directory", 1024)
     port: int | None = None
     raw_port = str(raw.get("port") or "").strip()
     if raw_port:
         try:
-            port = int(raw_port)
+            port = clean_int(raw_port, "Port", minimum=1, maximum=65535)
         except ValueError:
-            errors["port"] = "Port must be a number between 1 and 65535."
-        else:
-            if not 1 <= port <= 65535:
-                errors["port"] = (
-                    "Port must be between 1 and 65535 (leave it empty for the default)."
-                )
-    username = text("username", 255)
-    if not username:
-        errors["username"] = "Server user is required."
-    password = str(raw.get("password") or "")
-    confirm = str(raw.get("password_confirm") or "")
-    private_key = str(raw.get("private_key") or "").strip() or None
+            errors["port"] = (
+                "Port must be a number between 1 and 65535 (leave it empty for the default)."
+            )
+    username = text("username", "Server user", 255, required=True)
+    password = _secret(raw.get("password"), "password", "Password", errors)
+    confirm = _secret(raw.get("password_confirm"), "password_confirm", "Password", errors)
+    private_key: str | None = None
+    try:
+        private_key = (
+            clean_text(
+                raw.get("private_key"),
+                "Private key",
+                max_length=MAX_PRIVATE_KEY_LENGTH,
+                multiline=True,
+            )
+            or None
+        )
+    except ValueError as exc:
+        errors["private_key"] = str(exc)
     if (password or confirm) and password != confirm:
-        errors["password_confirm"] = "The passwords do not match."
+        errors.setdefault("password_confirm", "The passwords do not match.")
     has_stored_credential = existing is not None and (
         existing.password_encrypted or existing.private_key_encrypted
     )
     if not password and not private_key:
         if not has_stored_credential:
-            errors["password"] = "Enter the server password (or, for sFTP, a private key)."
+            errors.setdefault(
+                "password", "Enter the server password (or, for sFTP, a private key)."
+            )
         elif existing is not None and not same_endpoint(
-            existing, host, raw_port and port, str(raw.get("protocol") or ""), username
+            existing, host or "", raw_port and port, str(raw.get("protocol") or ""), username or ""
         ):
-            errors["password"] = SECRET_AGAIN
+            errors.setdefault("password", SECRET_AGAIN)
     if private_key and protocol is not Protocol.SFTP:
         errors["private_key"] = "Private keys are used by sFTP only."
     if private_key and "PRIVATE KEY" not in private_key:
@@ -149,12 +178,18 @@ def clean(raw: dict[str, Any], existing: Destination | None = None) -> Destinati
     retries = 0
     raw_retries = str(raw.get("retries") if raw.get("retries") is not None else "0").strip() or "0"
     try:
-        retries = int(raw_retries)
+        retries = clean_int(raw_retries, "Retries", minimum=0, maximum=MAX_RETRIES)
     except ValueError:
-        errors["retries"] = f"Retries must be a number from 0 to {MAX_RETRIES}."
-    else:
-        if not 0 <= retries <= MAX_RETRIES:
-            errors["retries"] = f"Retries must be between 0 and {MAX_RETRIES}."
+        errors["retries"] = f"Retries must be a whole number between 0 and {MAX_RETRIES}."
+    host_key_fingerprint = _fingerprint(
+        raw.get("host_key_fingerprint"), "host_key_fingerprint", normalize_ssh_fingerprint, errors
+    )
+    tls = _fingerprint(
+        raw.get("tls_fingerprint"), "tls_fingerprint", normalize_tls_fingerprint, errors
+    )
+    host_key_type = text("host_key_type", "Host key type", 40) or None
+    if host_key_type and not _KEY_TYPE.fullmatch(host_key_type):
+        errors["host_key_type"] = "A host key type looks like ssh-ed25519 or ecdsa-sha2-nistp256."
     if errors:
         raise ValidationError(errors)
     return DestinationInput(
@@ -167,10 +202,41 @@ def clean(raw: dict[str, Any], existing: Destination | None = None) -> Destinati
         password=password or None,
         private_key=private_key,
         retries=retries,
-        host_key_fingerprint=(str(raw.get("host_key_fingerprint") or "").strip() or None),
-        host_key_type=(str(raw.get("host_key_type") or "").strip()[:40] or None),
-        tls_fingerprint=(str(raw.get("tls_fingerprint") or "").strip() or None),
+        host_key_fingerprint=host_key_fingerprint,
+        host_key_type=host_key_type,
+        tls_fingerprint=tls,
     )
+
+
+_KEY_TYPE = re.compile(r"[a-z0-9@._-]{3,40}")
+
+
+def _secret(value: Any, key: str, label: str, errors: dict[str, str]) -> str:
+    """A password as typed (not stripped), without control characters or line breaks."""
+    password = value if isinstance(value, str) else ""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        errors[key] = f"{label} has at most {MAX_PASSWORD_LENGTH} characters."
+    elif CONTROL.search(password):
+        # Never echo the secret, not even a part of it.
+        errors[key] = f"{label} contains control characters or line breaks; remove them."
+    return password
+
+
+def _fingerprint(
+    value: Any, key: str, normalize: Callable[[str], str], errors: dict[str, str]
+) -> str | None:
+    """A pinned fingerprint in its canonical form, or None; anything else is refused."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return None
+    if len(text) > 200 or CONTROL.search(text):
+        errors[key] = "That is not a fingerprint (SHA256:... for sFTP, 64 hex digits for FTPS)."
+        return None
+    try:
+        return normalize(text)
+    except ValueError as exc:
+        errors[key] = str(exc)
+        return None
 
 
 def add_destination(

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from loyalty.errors import NotFound, ValidationError
+from loyalty.text import parse_id
 from webapp.extensions import db
 from webapp.models.runs import (
     CreationStatus,
@@ -95,7 +96,8 @@ def request_retransfer(
         if not targets:
             raise ValidationError("This sync has no FTP destinations; add one first.")
     else:
-        destination = db.session.get(Destination, destination_id)
+        ident = parse_id(destination_id)
+        destination = db.session.get(Destination, ident) if ident is not None else None
         if destination is None or destination.sync_id != sync.id:
             raise ValidationError(f"Destination {destination_id} does not belong to this sync.")
         targets = [destination]
@@ -138,7 +140,8 @@ def get_instance(instance_id: int, user: User | None, with_row: bool = False) ->
         if with_row
         else []
     )
-    instance = db.session.get(SyncInstance, instance_id, options=options)
+    ident = parse_id(instance_id)
+    instance = db.session.get(SyncInstance, ident, options=options) if ident is not None else None
     if instance is None:
         raise NotFound(f"No run with id {instance_id}.")
     return instance
@@ -174,7 +177,8 @@ def file_for_download(
     """
     if user is not None:
         require(user, SYNC_DOWNLOAD)
-    sync_file = db.session.get(SyncFile, file_id)
+    ident = parse_id(file_id)
+    sync_file = db.session.get(SyncFile, ident) if ident is not None else None
     if sync_file is None or sync_file.role != FileRole.ORIGINAL:
         raise NotFound(f"No original file with id {file_id}.")
     root = Path(current_app.config["EXPORT_DIR"]).resolve()

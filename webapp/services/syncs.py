@@ -16,6 +16,7 @@ import exporters
 from exporters.base import OptionsInvalid, SyncType
 from loyalty.db import utcnow
 from loyalty.errors import NotFound, ValidationError
+from loyalty.text import CONTROL, MAX_ID, clean_int, clean_text, parse_id
 from webapp.extensions import db
 from webapp.models.runs import SyncInstance
 from webapp.models.syncs import Compression, Encryption, Sync, check_execution_time, check_timezone
@@ -30,6 +31,11 @@ from webapp.services.permissions import (
 )
 
 EMAIL_PATTERN = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$|^[^@\s,;]+@localhost$")
+# Failure notices go to a team's few addresses; a cap keeps one failing sync from becoming
+# a mail cannon (one failure -> one message to every address).
+MAX_NOTIFY_EMAILS = 20
+MAX_EMAIL_LENGTH = 254
+MAX_SYNC_NAME_LENGTH = 120
 
 
 def sync_type_of(sync: Sync) -> SyncType:
@@ -44,7 +50,8 @@ def sync_type_of(sync: Sync) -> SyncType:
 def get_sync(sync_id: int, user: User | None) -> Sync:
     if user is not None:
         require(user, SYNC_VIEW)
-    sync = db.session.get(Sync, sync_id)
+    ident = parse_id(sync_id)
+    sync = db.session.get(Sync, ident) if ident is not None else None
     if sync is None:
         raise NotFound(f"No sync with id {sync_id}.")
     return sync
@@ -73,10 +80,13 @@ def create_sync(
     except KeyError:
         known = ", ".join(sorted(exporters.registry())) or "none are registered yet"
         raise ValidationError({"type": f"Unknown sync type {type_key!r} ({known})."}) from None
-    if not (name or "").strip():
-        errors["name"] = "A sync needs a name."
-    elif len(name.strip()) > 120:
-        errors["name"] = "A sync name has at most 120 characters."
+    try:
+        name = clean_text(name, "A sync name", max_length=MAX_SYNC_NAME_LENGTH)
+    except ValueError as exc:
+        errors["name"] = str(exc)
+    else:
+        if not name:
+            errors["name"] = "A sync needs a name."
     scope: dict[str, Any] = {}
     if sync_type.scope is not None:
         param = sync_type.scope
@@ -85,8 +95,10 @@ def create_sync(
             errors[param.key] = f"{param.label} is required for a {sync_type.label}."
         else:
             try:
-                object_id = int(raw)
-            except (TypeError, ValueError):
+                # Ids beyond the database's integer range would make PostgreSQL refuse the
+                # lookup; they name nothing, so they get the same message as any other.
+                object_id = clean_int(raw, param.label, minimum=1, maximum=MAX_ID)
+            except ValueError:
                 errors[param.key] = f"{param.label} must be chosen from the list."
             else:
                 if param.external_reference(db.session(), object_id) is None:
@@ -265,9 +277,9 @@ def instance_count(sync: Sync) -> int:
 
 def _clean_setting(key: str, value: Any) -> Any:
     if key == "execution_time":
-        return check_execution_time(str(value).strip())
+        return check_execution_time(clean_text(value, "Execution time", max_length=5))
     if key == "timezone":
-        return check_timezone(str(value).strip())
+        return check_timezone(clean_text(value, "Timezone", max_length=64, required=True))
     if key == "compression":
         try:
             return Compression(str(value))
@@ -285,13 +297,34 @@ def _clean_setting(key: str, value: Any) -> Any:
             else value
         )
     if key == "notify_emails":
-        items = re.split(r"[\s,;]+", value) if isinstance(value, str) else list(value or [])
-        emails = [i.strip().lower() for i in items if i and i.strip()]
-        bad = [e for e in emails if not EMAIL_PATTERN.match(e)]
-        if bad:
-            raise ValueError(f"Not an email address: {', '.join(bad)}.")
-        return list(dict.fromkeys(emails))
+        return _clean_emails(value)
     raise ValueError(f"Unknown setting {key!r}.")
+
+
+def _clean_emails(value: Any) -> list[str]:
+    """Failure-notice addresses: separated by commas, semicolons or white space, capped."""
+    if isinstance(value, str):
+        if len(value) > MAX_NOTIFY_EMAILS * (MAX_EMAIL_LENGTH + 2):
+            raise ValueError(f"At most {MAX_NOTIFY_EMAILS} addresses.")
+        items = re.split(r"[\s,;]+", value)
+    elif isinstance(value, list | tuple):
+        items = [i for i in value if isinstance(i, str)]
+        if len(items) != len(value):
+            raise ValueError("Addresses must be text.")
+    else:
+        raise ValueError("Addresses must be text.")
+    emails = list(dict.fromkeys(i.strip().lower() for i in items if i and i.strip()))
+    if len(emails) > MAX_NOTIFY_EMAILS:
+        raise ValueError(f"At most {MAX_NOTIFY_EMAILS} addresses (got {len(emails):,}).")
+    bad = [
+        e
+        for e in emails
+        if len(e) > MAX_EMAIL_LENGTH or CONTROL.search(e) or not EMAIL_PATTERN.match(e)
+    ]
+    if bad:
+        shown = ", ".join(repr(e[:60]) if CONTROL.search(e) else e[:60] for e in bad[:5])
+        raise ValueError(f"Not an email address: {shown}.")
+    return emails
 
 
 def _plain(value: Any) -> Any:

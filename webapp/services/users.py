@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from loyalty.db import utcnow
 from loyalty.errors import ValidationError
+from loyalty.text import CONTROL, clean_text
 from webapp.extensions import db
 from webapp.models.users import Role, User
 from webapp.services import audit
@@ -40,6 +41,8 @@ def parse_role(value: str) -> Role:
 def check_password_rules(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError({field: f"Passwords have at least {MIN_PASSWORD_LENGTH} characters."})
+    if len(password) > 1024:
+        raise ValidationError({field: "Passwords have at most 1,024 characters."})
 
 
 def generate_password() -> str:
@@ -47,7 +50,12 @@ def generate_password() -> str:
 
 
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    """The user with this address; None for text no address can be (PostgreSQL refuses a
+    NUL in a query parameter, and the login form is open to anyone)."""
+    wanted = (email or "").strip().lower()
+    if not wanted or len(wanted) > 254 or CONTROL.search(wanted):
+        return None
+    return db.session.scalar(select(User).where(User.email == wanted))
 
 
 def create_user(
@@ -55,7 +63,7 @@ def create_user(
 ) -> User:
     errors: dict[str, str] = {}
     email = (email or "").strip().lower()
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+    if not EMAIL_PATTERN.match(email) or len(email) > 254 or CONTROL.search(email):
         errors["email"] = "Enter a valid email address."
     elif find_by_email(email) is not None:
         errors["email"] = f"A user with the email {email} already exists."
@@ -67,11 +75,13 @@ def create_user(
         check_password_rules(password)
     except ValidationError as exc:
         errors.update(exc.errors)
+    try:
+        name = clean_text(name, "Name", max_length=120)
+    except ValueError as exc:
+        errors["name"] = str(exc)
     if errors:
         raise ValidationError(errors)
-    user = User(
-        email=email, role=role, name=(name or "").strip(), password_hash=hash_password(password)
-    )
+    user = User(email=email, role=role, name=name, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", obj=user, detail={"email": email, "role": str(role)}, user=actor)

@@ -9,9 +9,11 @@ from flask_login import current_user
 from werkzeug.wrappers.response import Response
 
 from loyalty.errors import ValidationError
+from loyalty.text import parse_id
 from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
+from webapp.request_guards import MAX_PAGE, query_int
 from webapp.services import progress, runs, syncs
 from webapp.services.permissions import SYNC_DOWNLOAD, SYNC_RUN, SYNC_VIEW, permission_required
 
@@ -54,7 +56,7 @@ def _run_of(sync_id: int, instance_id: int) -> SyncInstance:
 @permission_required(SYNC_VIEW)
 def dashboard(sync_id: int) -> str:
     sync = syncs.get_sync(sync_id, _user())
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int("page", 1, maximum=MAX_PAGE) or 1
     items, has_next = runs.list_instances(sync, _user(), page=page)
     return render_template(
         "dashboard/dashboard.html",
@@ -110,7 +112,10 @@ def transfer_detail(sync_id: int, instance_id: int) -> str:
 @permission_required(SYNC_RUN)
 def retransfer(sync_id: int, instance_id: int) -> Response:
     instance = _run_of(sync_id, instance_id)
-    destination_id = request.form.get("destination_id", type=int)
+    raw_destination = (request.form.get("destination_id") or "").strip()
+    destination_id = parse_id(raw_destination) if raw_destination else None
+    if raw_destination and destination_id is None:
+        abort(404)
     try:
         started = runs.request_retransfer(instance, user=_user(), destination_id=destination_id)
     except ValidationError as exc:

@@ -152,7 +152,8 @@ def test(sync_id: int) -> str:
     sync = syncs.get_sync(sync_id, _user())
     existing: Destination | None = None
     if request.form.get("destination_id"):
-        existing = destinations.get_destination(int(request.form["destination_id"]))
+        # get_destination takes the raw text: "abc" or 2**40 is a NotFound (404), not a 500.
+        existing = destinations.get_destination(request.form["destination_id"])
         if existing.sync_id != sync.id:
             abort(404)
     form = DestinationForm()

@@ -14,6 +14,7 @@ from webapp.forms import apply_errors
 from webapp.models.audit import AuditEvent
 from webapp.models.syncs import Sync
 from webapp.models.users import Role, User
+from webapp.request_guards import MAX_PAGE, query_int
 from webapp.services import users
 from webapp.services.permissions import (
     ALL_PERMISSIONS,
@@ -96,9 +97,9 @@ AUDIT_PAGE_SIZE = 50
 def audit_log() -> str:
     """The audit log, newest first, filtered by sync, user and action."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
-    sync_id = request.args.get("sync", type=int)
-    user_id = request.args.get("user", type=int)
-    action = (request.args.get("action") or "").strip()
+    sync_id = query_int("sync", None)
+    user_id = query_int("user", None)
+    action = (request.args.get("action") or "").strip()[:120]
     if sync_id:
         query = query.where(AuditEvent.sync_id == sync_id)
     if user_id:
@@ -108,7 +109,7 @@ def audit_log() -> str:
         query = query.where(
             (AuditEvent.action == action) | AuditEvent.action.startswith(action.rstrip(".") + ".")
         )
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_int("page", 1, maximum=MAX_PAGE) or 1
     events = db.session.scalars(
         query.limit(AUDIT_PAGE_SIZE + 1).offset((page - 1) * AUDIT_PAGE_SIZE)
     ).all()

@@ -17,6 +17,7 @@ from webapp.blueprints.syncs.forms import CreateSyncForm, RecipientKeyForm, Sett
 from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx
+from webapp.models.syncs import check_execution_time, check_timezone
 from webapp.services import recipients, schedule, syncs
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
@@ -247,7 +248,10 @@ def _submitted_options(sync_type: Any) -> dict[str, Any]:
 
 def _schedule_preview(execution_time: str, zone: str) -> dict[str, Any]:
     try:
-        wall = schedule.parse_time(execution_time)
+        # The model's own checks: ASCII HH:MM, a zone name of sane length (ZoneInfo raises
+        # OSError on a 300-character name).
+        wall = schedule.parse_time(check_execution_time(execution_time))
+        zone = check_timezone(zone)
         slots = schedule.next_slots(wall, zone, datetime.now(UTC), 3)
         notes = schedule.dst_notes(wall, zone, datetime.now(UTC).year) + schedule.dst_notes(
             wall, zone, datetime.now(UTC).year + 1
