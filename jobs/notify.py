@@ -32,31 +32,7 @@ def notify_failure(instance: SyncInstance, error: str, transfer: Transfer | None
             f"Destination: {transfer.destination_name} (after {len(transfer.attempts)} attempt(s))"
         )
     lines += [f"Error: {error}", "", f"Details: {link}"]
-    sent = False
-    server = current_app.config.get("MAIL_SERVER")
-    if recipients and server:
-        message = EmailMessage()
-        message["Subject"] = subject
-        message["From"] = current_app.config["MAIL_SENDER"]
-        message["To"] = ", ".join(recipients)
-        message.set_content("\n".join(lines))
-        try:
-            with smtplib.SMTP(server, int(current_app.config["MAIL_PORT"]), timeout=20) as smtp:
-                if current_app.config.get("MAIL_USE_TLS"):
-                    smtp.starttls(context=ssl.create_default_context())
-                if current_app.config.get("MAIL_USERNAME"):
-                    smtp.login(
-                        current_app.config["MAIL_USERNAME"],
-                        current_app.config["MAIL_PASSWORD"] or "",
-                    )
-                smtp.send_message(message)
-            sent = True
-        except (OSError, smtplib.SMTPException) as exc:
-            current_app.logger.error("failure notice for run %s not sent: %s", instance.id, exc)
-    else:
-        current_app.logger.warning(
-            "failure notice (no mail %s): %s", "server" if recipients else "recipients", subject
-        )
+    sent = send_mail(recipients, subject, lines, what=f"failure notice for run {instance.id}")
     audit.record(
         "notify.failure",
         obj=transfer or instance,
@@ -66,3 +42,34 @@ def notify_failure(instance: SyncInstance, error: str, transfer: Transfer | None
     )
     db.session.commit()
     return sent
+
+
+def send_mail(recipients: list[str], subject: str, lines: list[str], *, what: str) -> bool:
+    """Mail ``lines`` to ``recipients``; True when the SMTP server took it. Every notice
+    (failures, deadlines, expiry warnings) goes through here, so they share one SMTP setup;
+    a notice that cannot be sent is logged, never raised (the caller audits it)."""
+    server = current_app.config.get("MAIL_SERVER")
+    if not (recipients and server):
+        current_app.logger.warning(
+            "%s (no mail %s): %s", what, "server" if recipients else "recipients", subject
+        )
+        return False
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = current_app.config["MAIL_SENDER"]
+    message["To"] = ", ".join(recipients)
+    message.set_content("\n".join(lines))
+    try:
+        with smtplib.SMTP(server, int(current_app.config["MAIL_PORT"]), timeout=20) as smtp:
+            if current_app.config.get("MAIL_USE_TLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if current_app.config.get("MAIL_USERNAME"):
+                smtp.login(
+                    current_app.config["MAIL_USERNAME"],
+                    current_app.config["MAIL_PASSWORD"] or "",
+                )
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        current_app.logger.error("%s not sent: %s", what, exc)
+        return False
+    return True

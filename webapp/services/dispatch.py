@@ -17,12 +17,14 @@ from rq import Queue
 from sqlalchemy import select
 
 from webapp.extensions import db
+from webapp.models.notifications import WebhookDelivery
 from webapp.models.runs import CreationStatus, SyncInstance, Transfer
 from webapp.services.redis_client import redis_client
 
 BUILD_JOB = "jobs.build.create_files"
 TRANSFER_JOB = "jobs.transfer.transfer"
 TICK_JOB = "jobs.tick.tick"
+WEBHOOK_JOB = "jobs.webhooks.deliver"
 
 
 def queue_names() -> tuple[str, str]:
@@ -84,10 +86,25 @@ def enqueue_transfer(transfer: Transfer) -> str:
     return transfer.job_id
 
 
-def _enqueue(kind: str, job: str, row_id: int, *, timeout: int, description: str) -> str:
+def enqueue_webhook(delivery: WebhookDelivery) -> str:
+    """A webhook delivery rides the transfers queue (short network work, like a transfer)."""
+    delivery.job_id = _enqueue(
+        "transfers",
+        WEBHOOK_JOB,
+        delivery.id,
+        timeout=120,
+        description=f"webhook {delivery.webhook_id} {delivery.event} delivery {delivery.id}",
+        prefix="webhook",
+    )
+    return delivery.job_id
+
+
+def _enqueue(
+    kind: str, job: str, row_id: int, *, timeout: int, description: str, prefix: str | None = None
+) -> str:
     """Queue ``job(row_id)`` under a fresh id that names the row (the sweeper and the
     dashboard find a row's job by the id stored on the row)."""
-    job_id = f"{kind.removesuffix('s')}-{row_id}-{uuid.uuid4().hex[:8]}"
+    job_id = f"{prefix or kind.removesuffix('s')}-{row_id}-{uuid.uuid4().hex[:8]}"
     queue(kind).enqueue(
         job,
         row_id,

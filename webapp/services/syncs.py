@@ -140,6 +140,7 @@ SETTINGS_FIELDS = (
     "encryption",
     "pgp_armor",
     "notify_emails",
+    "delivery_deadline",
 )
 
 
@@ -291,6 +292,16 @@ def _clean_setting(key: str, value: Any) -> Any:
         if bad:
             raise ValueError(f"Not an email address: {', '.join(bad)}.")
         return list(dict.fromkeys(emails))
+    if key == "delivery_deadline":
+        text = str(value or "").strip()
+        if not text:
+            return None
+        try:
+            return check_execution_time(text)
+        except ValueError:
+            raise ValueError(
+                "Delivery deadline must be HH:MM on a 24-hour clock, e.g. 07:00 (or empty)."
+            ) from None
     raise ValueError(f"Unknown setting {key!r}.")
 
 
