@@ -12,7 +12,7 @@ from loyalty.errors import ValidationError
 from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
-from webapp.services import progress, runs, syncs
+from webapp.services import notices, progress, runs, syncs
 from webapp.services.permissions import SYNC_DOWNLOAD, SYNC_RUN, SYNC_VIEW, permission_required
 
 bp = Blueprint("dashboard", __name__)
@@ -63,6 +63,7 @@ def dashboard(sync_id: int) -> str:
         page=page,
         has_next=has_next,
         scope_label=syncs.scope_label(sync),
+        notices=notices.for_syncs([sync]).get(sync.id),
     )
 
 
