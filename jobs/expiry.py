@@ -13,6 +13,7 @@ the hook it fills in (it returns nothing until then).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -126,7 +127,7 @@ def _warn(item: Expiring, now: datetime) -> int:
         return 0
     savepoint.commit()
     sync = item.sync
-    days = max(0, left.days)
+    days = max(0, math.ceil(left.total_seconds() / 86400))
     when = f"{item.expires_at:%Y-%m-%d %H:%M} UTC"
     state = "has expired" if left <= timedelta(0) else f"expires in {days} day(s)"
     subject = f"[Loyalty Sync] {sync.name}: {item.label} {state}"

@@ -8,6 +8,7 @@ reports the change with the presented fingerprint."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from loyalty.errors import ValidationError
@@ -26,6 +27,7 @@ class Outcome:
     host_key_fingerprint: str | None = None
     host_key_type: str | None = None
     tls_fingerprint: str | None = None
+    tls_not_after: datetime | None = None  # recorded with the pin (expiry warnings)
     pinned: str | None = None  # the fingerprint already stored, if any
     changed: bool = False  # the server shows another key than the pinned one
     retryable: bool | None = None
@@ -70,6 +72,7 @@ def run(
         host_key_fingerprint=result.host_key_fingerprint,
         host_key_type=result.host_key_type,
         tls_fingerprint=result.tls_fingerprint,
+        tls_not_after=result.tls_not_after,
         pinned=pinned_host or pinned_tls,
         retryable=result.retryable,
     )

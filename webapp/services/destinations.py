@@ -9,6 +9,7 @@ in words before anything is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from loyalty.errors import NotFound, ValidationError
@@ -52,6 +53,7 @@ class DestinationInput:
     host_key_fingerprint: str | None
     host_key_type: str | None
     tls_fingerprint: str | None
+    tls_not_after: datetime | None = None  # the pinned certificate's notAfter, when known
 
 
 def get_destination(destination_id: int) -> Destination:
@@ -142,7 +144,22 @@ def clean(raw: dict[str, Any], existing: Destination | None = None) -> Destinati
         host_key_fingerprint=(str(raw.get("host_key_fingerprint") or "").strip() or None),
         host_key_type=(str(raw.get("host_key_type") or "").strip()[:40] or None),
         tls_fingerprint=(str(raw.get("tls_fingerprint") or "").strip() or None),
+        tls_not_after=_not_after(raw),
     )
+
+
+def _not_after(raw: dict[str, Any]) -> datetime | None:
+    """``<sha256>@<ISO notAfter>`` from the connection test, for the certificate being
+    pinned only (a date for another certificate is ignored, a malformed one too)."""
+    fingerprint, _, when = str(raw.get("tls_not_after") or "").partition("@")
+    pinned = str(raw.get("tls_fingerprint") or "").strip()
+    if not pinned or fingerprint != pinned:
+        return None
+    try:
+        value = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
 
 
 def add_destination(
@@ -186,6 +203,7 @@ def update_destination(
         destination.host_key_fingerprint = None
         destination.host_key_type = None
         destination.tls_fingerprint = None
+        destination.tls_not_after = None
     after = _describe(destination)
     changed: dict[str, Any] = {
         k: {"from": before[k], "to": after[k]} for k in after if before.get(k) != after[k]
@@ -237,6 +255,8 @@ def _apply(destination: Destination, data: DestinationInput) -> None:
             destination.host_key_type = data.host_key_type
         destination.host_key_fingerprint = data.host_key_fingerprint
     if data.tls_fingerprint:
+        if data.tls_fingerprint != destination.tls_fingerprint or data.tls_not_after:
+            destination.tls_not_after = data.tls_not_after
         destination.tls_fingerprint = data.tls_fingerprint
 
 
@@ -253,4 +273,9 @@ def _describe(destination: Destination) -> dict[str, Any]:
         "host_key_fingerprint": destination.host_key_fingerprint,
         "host_key_type": destination.host_key_type,
         "tls_fingerprint": destination.tls_fingerprint,
+        "tls_not_after": _iso(destination.tls_not_after),
     }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
