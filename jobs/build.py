@@ -24,6 +24,7 @@ from delivery.packaging import PackageSpec, digest, package
 from exporters.base import ExportResult
 from jobs import lease
 from jobs.context import job_context
+from jobs.deadlines import run_settled
 from jobs.failures import describe
 from jobs.heartbeat import Heartbeat
 from jobs.notify import notify_failure
@@ -255,6 +256,7 @@ def fail_build(instance: SyncInstance, message: str, action: str = "run.failed")
     db.session.commit()
     progress.publish("instance", instance.id, phase="failed")
     notify_failure(instance, message)
+    run_settled(instance)
 
 
 def _start_next_waiting(sync_id: int) -> None:

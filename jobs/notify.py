@@ -108,3 +108,26 @@ def _send(message: EmailMessage, server: str) -> bool:
             )
         smtp.send_message(message)
     return True
+
+
+def send_mail(recipients: list[str], subject: str, lines: list[str], *, what: str) -> bool:
+    """Mail ``lines`` to ``recipients``; True when the SMTP server took it. Every notice
+    (failures, deadlines, expiry warnings) goes through here or ``_send``, so they share one
+    SMTP setup; a notice that cannot be sent is logged, never raised (the caller audits it).
+    Header values are made single-line, as for failure notices."""
+    server = current_app.config.get("MAIL_SERVER")
+    if not (recipients and server):
+        current_app.logger.warning(
+            "%s (no mail %s): %s", what, "server" if recipients else "recipients", subject
+        )
+        return False
+    message = EmailMessage()
+    message["Subject"] = header_safe(subject)
+    message["From"] = current_app.config["MAIL_SENDER"]
+    message["To"] = ", ".join(header_safe(r) for r in recipients)
+    message.set_content("\n".join(lines))
+    try:
+        return _send(message, server)
+    except (OSError, smtplib.SMTPException) as exc:
+        current_app.logger.error("%s not sent: %s", what, exc)
+        return False

@@ -8,7 +8,9 @@ Each tick, from the database (Redis only carries the work):
    a sync whose slots were missed while everything was down runs once, and says so;
 2. sweeps builds and transfers whose worker died (stale heartbeat): builds fail with
    that message, transfer attempts are retried while retries remain;
-3. enqueues transfer retries whose back-off has passed, and runs whose job was lost.
+3. enqueues transfer retries whose back-off has passed, and runs whose job was lost;
+4. judges passed delivery deadlines, sends late alerts and all-clears (jobs.deadlines),
+   queues due webhook retries (jobs.webhooks) and expiry warnings (jobs.expiry).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from sqlalchemy.exc import IntegrityError
 
 from jobs.build import fail_build, run_dir
 from jobs.context import job_context
+from jobs.deadlines import check_deadlines
+from jobs.expiry import check_expiries
 from jobs.transfer import finish_transfer
+from jobs.webhooks import enqueue_due_deliveries
 from loyalty.db import utcnow
 from webapp.extensions import db
 from webapp.models.runs import (
@@ -47,7 +52,16 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         created = create_due_runs(now)
         swept = sweep_dead_work(now)
         resumed = enqueue_due_work(now)
-        return {"created": created, "swept": swept, "enqueued": resumed}
+        late = check_deadlines(now)
+        resumed += enqueue_due_deliveries(now)
+        warned = check_expiries(now)
+        return {
+            "created": created,
+            "swept": swept,
+            "enqueued": resumed,
+            "late": late,
+            "expiry_warnings": warned,
+        }
 
 
 def create_due_runs(now: datetime) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from delivery.errors import DeliveryError
 from delivery.transports import Endpoint, Superseded, open_transport
 from jobs.context import job_context
+from jobs.deadlines import run_settled
 from jobs.failures import describe
 from jobs.heartbeat import Heartbeat
 from jobs.notify import notify_failure
@@ -237,3 +238,5 @@ def finish_transfer(
     )
     if status == TransferStatus.FAILED:
         notify_failure(row.instance, error or "failed", transfer=row)
+    if status.is_final:
+        run_settled(row.instance)

@@ -368,6 +368,7 @@ def run_check(transport: Transport, deadline: float = TEST_DEADLINE) -> TestResu
             host_key_type=exc.server_key_type,
             tls_fingerprint=None if exc.server_key_type else exc.server_fingerprint,
             tls_subject=exc.server_subject,
+            tls_not_after=getattr(transport, "tls_not_after", None),
             error_kind=exc.kind,
             retryable=exc.retryable,
             detail=exc.detail,

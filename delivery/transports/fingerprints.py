@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import re
+from datetime import datetime
 
 from cryptography import x509
 
@@ -57,6 +58,14 @@ def normalize_tls_fingerprint(text: str) -> str:
             "with or without colons."
         )
     return value
+
+
+def certificate_not_after(der: bytes) -> datetime | None:
+    """The certificate's notAfter (aware, UTC), recorded with a pin for expiry warnings."""
+    try:
+        return x509.load_der_x509_certificate(der).not_valid_after_utc
+    except ValueError:
+        return None
 
 
 def certificate_subject(der: bytes) -> str:

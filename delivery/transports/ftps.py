@@ -26,11 +26,13 @@ import ftplib
 import posixpath
 import socket
 import ssl
+from datetime import datetime
 from typing import Any
 
 from delivery.errors import DeliveryError, ErrorKind
 from delivery.transports.base import Progress, Source, Transport
 from delivery.transports.fingerprints import (
+    certificate_not_after,
     certificate_subject,
     normalize_tls_fingerprint,
     tls_fingerprint,
@@ -49,6 +51,7 @@ class FTPSTransport(Transport):
         self._base = ""
         self.tls_fingerprint: str | None = None
         self.tls_subject: str | None = None
+        self.tls_not_after: datetime | None = None
         self.tls_version: str | None = None
         self._pin: str | None = None
 
@@ -106,6 +109,7 @@ class FTPSTransport(Transport):
         der = sock.getpeercert(binary_form=True) or b""
         self.tls_fingerprint = tls_fingerprint(der)
         self.tls_subject = certificate_subject(der)
+        self.tls_not_after = certificate_not_after(der)
         self.tls_version = sock.version()
         if self._pin is not None and self.tls_fingerprint != self._pin:
             raise self._error(
@@ -121,6 +125,7 @@ class FTPSTransport(Transport):
     def _certificate_refused(self, exc: ssl.SSLCertVerificationError) -> DeliveryError:
         der = self._fetch_certificate()
         fingerprint = tls_fingerprint(der) if der else None
+        self.tls_not_after = certificate_not_after(der) if der else None
         kind = (
             ErrorKind.CERT_MISMATCH
             if exc.verify_code in _HOSTNAME_MISMATCH
@@ -171,7 +176,11 @@ class FTPSTransport(Transport):
                     sock.shutdown(socket.SHUT_RDWR)
 
     def _identity(self) -> dict[str, Any]:
-        return {"tls_fingerprint": self.tls_fingerprint, "tls_subject": self.tls_subject}
+        return {
+            "tls_fingerprint": self.tls_fingerprint,
+            "tls_subject": self.tls_subject,
+            "tls_not_after": self.tls_not_after,
+        }
 
     # -- primitives --------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from delivery.errors import ErrorKind
 
@@ -20,6 +21,7 @@ class TestResult:
     host_key_type: str | None = None  # SFTP, e.g. "ssh-ed25519"
     tls_fingerprint: str | None = None  # FTPS, certificate SHA-256 hex
     tls_subject: str | None = None
+    tls_not_after: datetime | None = None  # FTPS, the certificate's notAfter (UTC)
     error_kind: ErrorKind | None = None
     retryable: bool | None = None
     detail: str = ""

@@ -3,6 +3,12 @@ Alembic and ``db.create_all`` see one metadata with every table."""
 
 import loyalty.models  # noqa: F401  (the loyalty tables share the metadata)
 from webapp.models.audit import AuditEvent
+from webapp.models.notifications import (
+    DeadlineCheck,
+    ExpiryWarning,
+    Webhook,
+    WebhookDelivery,
+)
 from webapp.models.runs import (
     CreationStatus,
     FileRole,
@@ -31,8 +37,10 @@ __all__ = [
     "AuditEvent",
     "Compression",
     "CreationStatus",
+    "DeadlineCheck",
     "Destination",
     "Encryption",
+    "ExpiryWarning",
     "FileRole",
     "Protocol",
     "RecipientKey",
@@ -45,4 +53,6 @@ __all__ = [
     "TransferStatus",
     "Trigger",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

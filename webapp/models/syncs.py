@@ -157,6 +157,8 @@ class Sync(Base):
     # The sync type's own options (Points Setting, file kinds, max records per file, ...).
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notify_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # "Delivered to every destination by HH:MM" in the sync's zone; None = no deadline.
+    delivery_deadline: Mapped[str | None] = mapped_column(String(5))
     # Incremental position reached by the last created file; moved only with a created file.
     watermark: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Last scheduled slot (UTC) the scheduler has dealt with; see jobs.schedule.
@@ -241,6 +243,8 @@ class Destination(Base):
     # asked for this one, so it keeps showing the key that was pinned.
     host_key_type: Mapped[str | None] = mapped_column(String(40))
     tls_fingerprint: Mapped[str | None] = mapped_column(String(128))
+    # The pinned FTPS certificate's notAfter, recorded with the pin (expiry warnings).
+    tls_not_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retries: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

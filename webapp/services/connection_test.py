@@ -23,6 +23,7 @@ import json
 import secrets as token_source
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from cryptography.fernet import InvalidToken
@@ -54,6 +55,7 @@ class Outcome:
     host_key_fingerprint: str | None = None
     host_key_type: str | None = None
     tls_fingerprint: str | None = None
+    tls_not_after: datetime | None = None  # recorded with the pin (expiry warnings)
     pinned: str | None = None  # the fingerprint already stored, if any
     changed: bool = False  # the server shows another key than the pinned one
     retryable: bool | None = None
@@ -161,6 +163,8 @@ def outcome(token: str, user: User) -> Outcome | None:
                 ok=False, message="No worker ran the test in time; check that workers run."
             )
         return Outcome(ok=False, message="Testing…", pending=True)
+    if data.get("tls_not_after"):
+        data["tls_not_after"] = datetime.fromisoformat(data["tls_not_after"])
     return Outcome(**data)
 
 
@@ -227,6 +231,7 @@ def run(
         host_key_fingerprint=result.host_key_fingerprint,
         host_key_type=result.host_key_type,
         tls_fingerprint=result.tls_fingerprint,
+        tls_not_after=result.tls_not_after,
         pinned=pinned_host or pinned_tls,
         retryable=result.retryable,
     )
@@ -277,4 +282,8 @@ def _key(token: str) -> str:
 
 
 def _store(token: str, data: dict[str, Any]) -> None:
+    # The certificate's notAfter travels as ISO text (JSON has no datetime).
+    when = data.get("tls_not_after")
+    if isinstance(when, datetime):
+        data = {**data, "tls_not_after": when.isoformat()}
     redis_client().set(_key(token), json.dumps(data), ex=OUTCOME_TTL_SECONDS)

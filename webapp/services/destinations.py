@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from delivery.transports import DEFAULT_PORTS
@@ -64,6 +65,7 @@ class DestinationInput:
     host_key_fingerprint: str | None
     host_key_type: str | None
     tls_fingerprint: str | None
+    tls_not_after: datetime | None = None  # the pinned certificate's notAfter, when known
 
 
 SECRET_AGAIN = (
@@ -205,6 +207,7 @@ def clean(raw: dict[str, Any], existing: Destination | None = None) -> Destinati
         host_key_fingerprint=host_key_fingerprint,
         host_key_type=host_key_type,
         tls_fingerprint=tls,
+        tls_not_after=_not_after(raw),
     )
 
 
@@ -237,6 +240,20 @@ def _fingerprint(
     except ValueError as exc:
         errors[key] = str(exc)
         return None
+
+
+def _not_after(raw: dict[str, Any]) -> datetime | None:
+    """``<sha256>@<ISO notAfter>`` from the connection test, for the certificate being
+    pinned only (a date for another certificate is ignored, a malformed one too)."""
+    fingerprint, _, when = str(raw.get("tls_not_after") or "").partition("@")
+    pinned = str(raw.get("tls_fingerprint") or "").strip()
+    if not pinned or fingerprint != pinned:
+        return None
+    try:
+        value = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
 
 
 def add_destination(
@@ -286,6 +303,7 @@ def update_destination(
         destination.host_key_fingerprint = None
         destination.host_key_type = None
         destination.tls_fingerprint = None
+        destination.tls_not_after = None
     after = _describe(destination)
     changed: dict[str, Any] = {
         k: {"from": before[k], "to": after[k]} for k in after if before.get(k) != after[k]
@@ -337,6 +355,8 @@ def _apply(destination: Destination, data: DestinationInput) -> None:
             destination.host_key_type = data.host_key_type
         destination.host_key_fingerprint = data.host_key_fingerprint
     if data.tls_fingerprint:
+        if data.tls_fingerprint != destination.tls_fingerprint or data.tls_not_after:
+            destination.tls_not_after = data.tls_not_after
         destination.tls_fingerprint = data.tls_fingerprint
 
 
@@ -353,4 +373,9 @@ def _describe(destination: Destination) -> dict[str, Any]:
         "host_key_fingerprint": destination.host_key_fingerprint,
         "host_key_type": destination.host_key_type,
         "tls_fingerprint": destination.tls_fingerprint,
+        "tls_not_after": _iso(destination.tls_not_after),
     }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

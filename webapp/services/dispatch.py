@@ -17,6 +17,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from webapp.extensions import db
+from webapp.models.notifications import WebhookDelivery
 from webapp.models.runs import CreationStatus, SyncInstance, Transfer
 from webapp.services.redis_client import redis_client
 
@@ -26,6 +27,7 @@ TICK_JOB = "jobs.tick.tick"
 CONNECTION_TEST_JOB = "jobs.connection_test.test"
 # A connection test waits for servers for 10 s; the job is killed well after that.
 CONNECTION_TEST_TIMEOUT_SECONDS = 30
+WEBHOOK_JOB = "jobs.webhooks.deliver"
 
 
 def queue_names() -> tuple[str, str]:
@@ -116,10 +118,25 @@ def enqueue_connection_test(
     )
 
 
-def _enqueue(kind: str, job: str, row_id: int, *, timeout: int, description: str) -> str:
+def enqueue_webhook(delivery: WebhookDelivery) -> str:
+    """A webhook delivery rides the transfers queue (short network work, like a transfer)."""
+    delivery.job_id = _enqueue(
+        "transfers",
+        WEBHOOK_JOB,
+        delivery.id,
+        timeout=120,
+        description=f"webhook {delivery.webhook_id} {delivery.event} delivery {delivery.id}",
+        prefix="webhook",
+    )
+    return delivery.job_id
+
+
+def _enqueue(
+    kind: str, job: str, row_id: int, *, timeout: int, description: str, prefix: str | None = None
+) -> str:
     """Queue ``job(row_id)`` under a fresh id that names the row (the sweeper and the
     dashboard find a row's job by the id stored on the row)."""
-    job_id = f"{kind.removesuffix('s')}-{row_id}-{uuid.uuid4().hex[:8]}"
+    job_id = f"{prefix or kind.removesuffix('s')}-{row_id}-{uuid.uuid4().hex[:8]}"
     queue(kind).enqueue(
         job,
         row_id,

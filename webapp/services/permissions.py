@@ -24,6 +24,7 @@ SYNC_DOWNLOAD = "sync.download"  # download original files
 SYNC_CREATE = "sync.create"  # create/delete a sync (choose type and scope)
 USERS_MANAGE = "users.manage"  # create users, change roles
 AUDIT_VIEW = "audit.view"  # read the audit log
+WEBHOOKS_MANAGE = "webhooks.manage"  # global webhooks (every sync); a sync's own: SYNC_CONFIGURE
 
 ALL_PERMISSIONS: dict[str, str] = {
     SYNC_VIEW: "See the sync list, dashboards, run details and file layouts",
@@ -34,6 +35,7 @@ ALL_PERMISSIONS: dict[str, str] = {
     SYNC_CREATE: "Create and delete syncs (choose type and scope)",
     USERS_MANAGE: "Manage users and their roles",
     AUDIT_VIEW: "Read the audit log",
+    WEBHOOKS_MANAGE: "Manage global webhooks (told about every sync)",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {

@@ -116,3 +116,11 @@ def dst_notes(wall: time, zone_name: str, year: int) -> list[str]:
             )
         day += timedelta(days=1)
     return notes
+
+
+def deadline_after(slot: Slot, deadline: time, zone_name: str) -> Slot:
+    """The delivery deadline of the run due at ``slot``: the first ``deadline`` wall time
+    strictly after it, with the same DST rules as runs (a deadline in a spring-forward gap
+    falls at the end of the gap; one that happens twice is the first). A deadline earlier
+    on the clock than the execution time is the next day's (runs at 23:00, due by 01:00)."""
+    return next_slots(deadline, zone_name, slot.at, 1)[0]

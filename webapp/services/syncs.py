@@ -152,6 +152,7 @@ SETTINGS_FIELDS = (
     "encryption",
     "pgp_armor",
     "notify_emails",
+    "delivery_deadline",
 )
 
 
@@ -298,6 +299,16 @@ def _clean_setting(key: str, value: Any) -> Any:
         )
     if key == "notify_emails":
         return _clean_emails(value)
+    if key == "delivery_deadline":
+        text = str(value or "").strip()
+        if not text:
+            return None
+        try:
+            return check_execution_time(text)
+        except ValueError:
+            raise ValueError(
+                "Delivery deadline must be HH:MM on a 24-hour clock, e.g. 07:00 (or empty)."
+            ) from None
     raise ValueError(f"Unknown setting {key!r}.")
 
 

@@ -42,6 +42,7 @@ def _form_data(form: DestinationForm) -> dict[str, Any]:
     data["host_key_fingerprint"] = (request.form.getlist("host_key_fingerprint") or [""])[-1]
     data["host_key_type"] = (request.form.getlist("host_key_type") or [""])[-1]
     data["tls_fingerprint"] = (request.form.getlist("tls_fingerprint") or [""])[-1]
+    data["tls_not_after"] = (request.form.getlist("tls_not_after") or [""])[-1]
     return data
 
 

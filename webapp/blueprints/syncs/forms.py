@@ -37,6 +37,7 @@ class SettingsForm(FlaskForm):
     )
     pgp_armor = BooleanField("ASCII-armored PGP output (binary otherwise)")
     notify_emails = TextAreaField("Failure notice addresses (one per line or comma-separated)")
+    delivery_deadline = StringField("Delivered to every destination by (HH:MM, optional)")
 
 
 class RecipientKeyForm(FlaskForm):

@@ -18,7 +18,7 @@ from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx
 from webapp.models.syncs import check_execution_time, check_timezone
-from webapp.services import recipients, schedule, syncs
+from webapp.services import notices, recipients, schedule, syncs
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
     SYNC_CREATE,
@@ -49,6 +49,7 @@ def sync_list() -> str:
         syncs=items,
         last_runs=syncs.last_runs(items),
         destination_counts=syncs.destination_counts(items),
+        notices=notices.for_syncs(items),
         labels=_labels(),
     )
 
@@ -68,6 +69,7 @@ def toggle_enabled(sync_id: int) -> str | Response:
             sync=sync,
             last_run=syncs.last_runs([sync]).get(sync.id),
             destination_count=syncs.destination_counts([sync]).get(sync.id, 0),
+            notices=notices.for_syncs([sync]),
             labels=_labels(),
         )
     return redirect(url_for("syncs.sync_list"))
@@ -129,6 +131,7 @@ def settings(sync_id: int) -> str | Response:
             "encryption": form.encryption.data,
             "pgp_armor": bool(form.pgp_armor.data),
             "notify_emails": form.notify_emails.data or "",
+            "delivery_deadline": form.delivery_deadline.data or "",
             "options": submitted,
         }
         try:
