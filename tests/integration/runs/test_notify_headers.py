@@ -35,7 +35,7 @@ def _dead_run(sync_id: int) -> int:
 
 def test_a_line_break_in_a_stored_name_still_notifies_and_the_sweep_goes_on(
     app: Flask,
-    smtp: Inbox,
+    smtp: Inbox,  # noqa: F811  (the imported fixture)
     make_sync: Any,  # noqa: F811
 ) -> None:
     broken = make_sync("Broken")
