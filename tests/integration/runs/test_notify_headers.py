@@ -35,8 +35,8 @@ def _dead_run(sync_id: int) -> int:
 
 def test_a_line_break_in_a_stored_name_still_notifies_and_the_sweep_goes_on(
     app: Flask,
-    smtp: Inbox,  # noqa: F811  (the imported fixture)
-    make_sync: Any,  # noqa: F811
+    smtp: Inbox,
+    make_sync: Any,
 ) -> None:
     broken = make_sync("Broken")
     healthy = make_sync("Healthy")
@@ -72,7 +72,7 @@ def test_a_notice_that_cannot_be_built_is_logged_and_audited(
     app: Flask,
     smtp: Inbox,
     make_sync: Any,
-    caplog: Any,  # noqa: F811
+    caplog: Any,
 ) -> None:
     from jobs.notify import notify_failure
 
