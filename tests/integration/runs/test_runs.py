@@ -60,7 +60,12 @@ def test_every_destination_receives_the_same_bytes(
 
 
 def test_down_destination_retries_then_fails_and_retransfer_sends_stored_bytes(
-    app: Flask, make_sync: Any, sftp_destination: Any, run_jobs: Any, closed_port: int
+    app: Flask,
+    make_sync: Any,
+    sftp_destination: Any,
+    run_jobs: Any,
+    closed_port: int,
+    sshd_server: Any,
 ) -> None:
     sync = make_sync(rows=50)
     _, good = sftp_destination(sync)
@@ -94,6 +99,9 @@ def test_down_destination_retries_then_fails_and_retransfer_sends_stored_bytes(
             "username": down.username,
             "retries": "2",
             "host_key_fingerprint": sync.destinations[0].host_key_fingerprint,
+            # A new port: the stored password never follows a changed endpoint.
+            "password": sshd_server.password,
+            "password_confirm": sshd_server.password,
         },
         user=None,
     )
