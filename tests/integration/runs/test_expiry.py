@@ -16,6 +16,7 @@ from jobs.tick import tick
 from loyalty.db import utcnow
 from tests.integration.runs import test_notify
 from tests.integration.runs.test_notify import Inbox
+from tests.integration.web.press_test import press_test
 from webapp.extensions import db
 from webapp.models.notifications import ExpiryWarning
 from webapp.models.syncs import Destination, RecipientKey, Sync
@@ -105,7 +106,7 @@ def test_pinned_ftps_certificate_records_its_not_after_and_warns(
         "password_confirm": vsftpd_server.password,
         "retries": "0",
     }
-    page = client.post(f"/syncs/{sync.id}/destinations/test", data=form).text
+    page = press_test(client, sync.id, form).text  # the test runs as a job; its result box
     assert vsftpd_server.cert_fingerprint in page  # self-signed: refused, shown for pinning
     (not_after,) = re.findall(r'name="tls_not_after" value="([^"]+)"', page)
     saved = client.post(
