@@ -16,7 +16,7 @@ from jobs.tick import tick
 from loyalty.db import utcnow
 from tests.integration.runs import test_notify
 from tests.integration.runs.test_notify import Inbox
-from tests.integration.web.press_test import press_test
+from tests.integration.web.press_test import ftps_form, press_test
 from webapp.extensions import db
 from webapp.models.notifications import ExpiryWarning
 from webapp.models.syncs import Destination, RecipientKey, Sync
@@ -95,17 +95,7 @@ def test_pinned_ftps_certificate_records_its_not_after_and_warns(
     db.session.commit()
     client = login(make_user("sync_manager"))
     remote, _ = vsftpd_server.fresh_dir()
-    form = {
-        "name": "FTPS",
-        "host": vsftpd_server.host,
-        "protocol": "ftps_explicit",
-        "port": str(vsftpd_server.port),
-        "directory": remote,
-        "username": vsftpd_server.username,
-        "password": vsftpd_server.password,
-        "password_confirm": vsftpd_server.password,
-        "retries": "0",
-    }
+    form = ftps_form(vsftpd_server, remote, retries="0")
     page = press_test(client, sync.id, form).text  # the test runs as a job; its result box
     assert vsftpd_server.cert_fingerprint in page  # self-signed: refused, shown for pinning
     (not_after,) = re.findall(r'name="tls_not_after" value="([^"]+)"', page)

@@ -34,3 +34,18 @@ def press_test(client: Any, sync_id: int, data: dict[str, str]) -> Any:
     result = client.get(match.group(1), headers={"HX-Request": "true"})
     assert "every 1s" not in result.text  # done: the box stops polling
     return result
+
+
+def ftps_form(vsftpd: Any, folder: str, **overrides: str) -> dict[str, str]:
+    """The destination form for the vsftpd fixture (explicit FTPS), as a user fills it in."""
+    return {
+        "name": "FTPS",
+        "host": vsftpd.host,
+        "protocol": "ftps_explicit",
+        "port": str(vsftpd.port),
+        "directory": folder,
+        "username": vsftpd.username,
+        "password": vsftpd.password,
+        "password_confirm": vsftpd.password,
+        **overrides,
+    }

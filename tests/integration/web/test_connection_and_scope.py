@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from loyalty.models import Descriptor
 from tests.fixtures.sshd import ed25519_keypair
-from tests.integration.web.press_test import press_test
+from tests.integration.web.press_test import ftps_form, press_test
 from webapp.extensions import db
 from webapp.models.syncs import Destination, Sync
 
@@ -216,16 +216,7 @@ def test_test_of_a_pinned_ftps_destination_checks_the_certificate_before_user(
 ) -> None:
     client = login(make_user("sync_manager"))
     remote, _ = vsftpd_server.fresh_dir()
-    form = {
-        "name": "FTPS",
-        "host": vsftpd_server.host,
-        "protocol": "ftps_explicit",
-        "port": str(vsftpd_server.port),
-        "directory": remote,
-        "username": vsftpd_server.username,
-        "password": vsftpd_server.password,
-        "password_confirm": vsftpd_server.password,
-    }
+    form = ftps_form(vsftpd_server, remote)
     other_certificate = "ab" * 32
     destination = _saved_destination(client, sync, {**form, "tls_fingerprint": other_certificate})
     log_before = vsftpd_server.log_path.read_text()
