@@ -21,7 +21,7 @@ from webapp.extensions import db
 from webapp.models.runs import SyncInstance
 from webapp.models.syncs import Compression, Encryption, Sync, check_execution_time, check_timezone
 from webapp.models.users import User
-from webapp.services import audit
+from webapp.services import audit, timezones
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
     SYNC_CREATE,
@@ -175,7 +175,11 @@ def update_settings(
             errors[key] = f"Unknown setting {key!r}."
             continue
         try:
-            clean[key] = _clean_setting(key, value)
+            if key == "timezone":
+                # Canonical zones only; a sync already in a legacy zone may keep it.
+                clean[key] = timezones.check_choosable(value, current=sync.timezone)
+            else:
+                clean[key] = _clean_setting(key, value)
         except ValueError as exc:
             errors[key] = str(exc)
     options = sync.options

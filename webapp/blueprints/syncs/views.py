@@ -13,7 +13,12 @@ from wtforms import SelectChoice
 import exporters
 from exporters.base import OptionKind
 from loyalty.errors import ValidationError
-from webapp.blueprints.syncs.forms import CreateSyncForm, RecipientKeyForm, SettingsForm
+from webapp.blueprints.syncs.forms import (
+    CreateSyncForm,
+    RecipientKeyForm,
+    SettingsForm,
+    zone_choices,
+)
 from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx
@@ -119,6 +124,7 @@ def settings(sync_id: int) -> str | Response:
         form.notify_emails.data = "\n".join(sync.notify_emails or [])
         form.compression.data = str(sync.compression)
         form.encryption.data = str(sync.encryption)
+    form.timezone.choices = zone_choices(form.timezone.data or sync.timezone)
     option_values: dict[str, Any] = {**sync_type.default_options(), **(sync.options or {})}
     option_errors: dict[str, str] = {}
     if request.method == "POST" and form.validate():
