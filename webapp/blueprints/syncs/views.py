@@ -222,15 +222,28 @@ def remove_key(sync_id: int, key_id: int) -> Response:
     return redirect(url_for("syncs.settings", sync_id=sync.id) + "#encryption")
 
 
-@bp.route("/syncs/<int:sync_id>/delete", methods=["POST"])
+@bp.route("/syncs/<int:sync_id>/delete", methods=["GET", "POST"])
 @permission_required(SYNC_CREATE)
-def delete(sync_id: int) -> Response:
+def delete(sync_id: int) -> str | Response:
+    """GET: what would be lost, and the confirm button. POST with ``confirm``: delete.
+
+    A POST without ``confirm`` (an old one-click form, a replayed request) only shows the
+    confirmation page. The files go after the commit, never before.
+    """
     sync = syncs.get_sync(sync_id, _user())
-    name = sync.name
-    syncs.delete_sync(sync, user=_user())
-    db.session.commit()
-    flash(f"Sync “{name}” deleted.")
-    return redirect(url_for("syncs.sync_list"))
+    if request.method == "POST" and request.form.get("confirm") == "delete":
+        name = sync.name
+        folder = syncs.delete_sync(sync, user=_user())
+        db.session.commit()
+        syncs.remove_export_folder(folder)
+        flash(f"Sync “{name}” deleted, with its runs and files.")
+        return redirect(url_for("syncs.sync_list"))
+    return render_template(
+        "syncs/delete.html",
+        sync=sync,
+        impact=syncs.deletion_impact(sync),
+        scope_label=syncs.scope_label(sync),
+    )
 
 
 @bp.route("/sync-types/<key>")
