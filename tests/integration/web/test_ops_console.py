@@ -264,3 +264,135 @@ def test_cli_timezone_goes_through_the_same_check(app: Flask, sync: Sync, runner
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.get(Sync, sync.id).timezone == "Europe/Oslo"
+
+
+# ------------------------------------------------------------------ scope
+
+
+@pytest.fixture
+def descriptors(app: Flask) -> tuple[Any, Any]:
+    from loyalty.models import Descriptor
+
+    gold, silver = Descriptor(ext_ref="GOLD", name="Gold members"), Descriptor(
+        ext_ref="SILV", name="Silver members"
+    )
+    db.session.add_all([gold, silver])
+    db.session.commit()
+    return gold, silver
+
+
+@pytest.fixture
+def scoped_sync(descriptors: tuple[Any, Any]) -> Sync:
+    import exporters
+
+    sync = Sync(
+        type_key="member_descriptor",
+        name="Gold to CRM",
+        scope={"descriptor_id": descriptors[0].id},
+        options=exporters.get("member_descriptor").default_options(),
+        watermark={"max_id": 41},
+    )
+    db.session.add(sync)
+    db.session.commit()
+    return sync
+
+
+def test_create_without_a_chosen_scope_is_refused(
+    descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    client = login(make_user("support"))
+    response = client.post(
+        "/syncs/new", data={"type_key": "member_descriptor", "name": "Gold", "scope_id": ""}
+    )
+    assert response.status_code == 200
+    assert "Member descriptor is required for a" in response.text and "choose one" in response.text
+    assert db.session.scalar(select(func.count()).select_from(Sync)) == 0
+    assert 'data-filter-select="#scope_id"' in response.text
+
+
+def test_list_and_settings_show_the_scope(scoped_sync: Sync, make_user: Any, login: Login) -> None:
+    client = login(make_user("sync_manager"))
+    assert "Member descriptor: GOLD" in client.get("/syncs").text
+    settings = client.get(f"/syncs/{scoped_sync.id}/settings").text
+    assert 'id="scope-current">Member descriptor: GOLD<' in settings
+    assert 'id="scope-form"' not in settings and "Only support can change the scope" in settings
+
+
+def test_support_changes_the_scope_of_a_cumulative_sync(
+    scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    client = login(make_user("support"))
+    settings = client.get(f"/syncs/{scoped_sync.id}/settings").text
+    assert 'id="scope-form"' in settings and "The next run exports the new member descriptor" in settings
+    response = client.post(f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(Sync, scoped_sync.id)
+    assert changed.scope == {"descriptor_id": descriptors[1].id}
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sync.scope"))
+    assert event.detail["scope"] == {"from": "GOLD", "to": "SILV"} and "watermark" not in event.detail
+    assert "Member descriptor: SILV" in client.get("/syncs").text
+
+
+def test_scope_change_of_an_incremental_sync_resets_its_watermark(
+    app: Flask, make_user: Any, login: Login
+) -> None:
+    import exporters
+    from loyalty.models import RankingSet
+
+    first, second = RankingSet(ext_ref="RS1", name="Tiers"), RankingSet(ext_ref="RS2", name="Club")
+    db.session.add_all([first, second])
+    db.session.flush()
+    sync = Sync(
+        type_key="member_ranking_extended",
+        name="Ranks",
+        scope={"ranking_set_id": first.id},
+        options=exporters.get("member_ranking_extended").default_options(),
+        watermark={"max_id": 41},
+    )
+    db.session.add(sync)
+    db.session.commit()
+    client = login(make_user("support"))
+    assert "exports everything of the new" in client.get(f"/syncs/{sync.id}/settings").text
+    response = client.post(f"/syncs/{sync.id}/scope", data={"scope_id": str(second.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(Sync, sync.id)
+    assert changed.scope == {"ranking_set_id": second.id} and changed.watermark is None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sync.scope"))
+    assert event.detail["watermark"].startswith("reset")
+
+
+@pytest.mark.parametrize(("value", "message"), [("", "choose one"), ("99999", "No member descriptor with id 99999"), ("abc", "chosen from the list")])
+def test_bad_scope_changes_nothing(
+    value: str, message: str, scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    client = login(make_user("support"))
+    response = client.post(f"/syncs/{scoped_sync.id}/scope", data={"scope_id": value}, follow_redirects=True)
+    assert message in response.text and "flash-error" in response.text
+    db.session.expire_all()
+    assert db.session.get(Sync, scoped_sync.id).scope == {"descriptor_id": descriptors[0].id}
+    assert "sync.scope" not in actions()
+
+
+def test_scope_change_is_refused_while_a_run_builds(
+    app: Flask, scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    from webapp.models.runs import CreationStatus
+
+    make_run(app, scoped_sync, CreationStatus.RUNNING)
+    client = login(make_user("support"))
+    response = client.post(
+        f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)}, follow_redirects=True
+    )
+    assert "is building" in response.text
+    db.session.expire_all()
+    assert db.session.get(Sync, scoped_sync.id).watermark == {"max_id": 41}
+
+
+def test_sync_manager_cannot_change_the_scope(
+    scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    client = login(make_user("sync_manager"))
+    response = client.post(f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)})
+    assert response.status_code == 403
