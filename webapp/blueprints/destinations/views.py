@@ -80,7 +80,7 @@ def destination_list(sync_id: int) -> str:
 def add(sync_id: int) -> str | Response:
     sync = syncs.get_sync(sync_id, _user())
     if len(sync.destinations) >= MAX_DESTINATIONS and request.method == "GET":
-        flash(f"This sync already has {MAX_DESTINATIONS} destinations, the most allowed.")
+        flash(f"This sync already has {MAX_DESTINATIONS} destinations, the most allowed.", "error")
         return redirect(url_for("destinations.destination_list", sync_id=sync.id))
     form = DestinationForm()
     if form.validate_on_submit():
