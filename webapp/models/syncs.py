@@ -264,7 +264,7 @@ class Destination(Base):
 
     @property
     def trust(self) -> str:
-        """"verified", "failed" or "untested": the last test of the current settings."""
+        """ "verified", "failed" or "untested": the last test of the current settings."""
         if self.last_test_at is None or self.last_test_ok is None:
             return "untested"
         return "verified" if self.last_test_ok else "failed"

@@ -73,7 +73,7 @@ def parse_date(raw: str | None, name: str) -> date | None:
         raise ValueError(f"{name} must be a date as YYYY-MM-DD, e.g. 2026-12-01.") from None
 
 
-def query(filters: Filters) -> Select[tuple[AuditEvent]]:
+def query(filters: Filters) -> Select[AuditEvent]:
     """Newest first, narrowed by every filter given."""
     statement = select(AuditEvent).order_by(AuditEvent.id.desc())
     if filters.sync_id:

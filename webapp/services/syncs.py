@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-
 from sqlalchemy import func, select
 
 import exporters
@@ -216,7 +215,9 @@ def scope_labels(items: list[Sync]) -> dict[int, str]:
             refs = {i: r for i in ids if (r := param.external_reference(session, i)) is not None}
         for sync_id, object_id in pairs:
             ref = refs.get(object_id)
-            labels[sync_id] = f"{param.label}: {ref if ref is not None else f'#{object_id} (deleted)'}"
+            labels[sync_id] = (
+                f"{param.label}: {ref if ref is not None else f'#{object_id} (deleted)'}"
+            )
     return labels
 
 
@@ -341,9 +342,7 @@ def deletion_impact(sync: Sync) -> DeletionImpact:
             ),
         )
     )
-    active = db.session.scalar(
-        select(func.count()).select_from(building.union(sending).subquery())
-    )
+    active = db.session.scalar(select(func.count()).select_from(building.union(sending).subquery()))
     on_disk, size_on_disk = _folder_usage(export_folder(sync))
     return DeletionImpact(
         runs=runs,

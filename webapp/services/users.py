@@ -117,6 +117,10 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
     audit.record("user.password", obj=user, user=actor)
 
 
+# The form's field names (errors are shown next to them).
+CURRENT_FIELD, NEW_FIELD, CONFIRM_FIELD = "current_password", "new_password", "new_password_confirm"
+
+
 def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
     """A user changes their own password: the current one is required, the new one follows
     the rules. ``set_password`` moves the session version on, which ends every other
@@ -126,17 +130,17 @@ def change_own_password(user: User, current: str, new: str, confirm: str) -> Non
     try:
         _hasher.verify(user.password_hash, current or "")
     except (VerificationError, InvalidHashError):
-        errors["current_password"] = "That is not your current password."
+        errors[CURRENT_FIELD] = "That is not your current password."
     try:
-        check_password_rules(new or "", field="new_password")
+        check_password_rules(new or "", field=NEW_FIELD)
     except ValidationError as exc:
         errors.update(exc.errors)
     if (new or "") != (confirm or ""):
-        errors["new_password_confirm"] = "The new passwords do not match."
-    elif new and new == current and "current_password" not in errors:
-        errors["new_password"] = "Choose a password other than the current one."
+        errors[CONFIRM_FIELD] = "The new passwords do not match."
+    elif new and new == current and CURRENT_FIELD not in errors:
+        errors[NEW_FIELD] = "Choose a password other than the current one."
     if errors:
-        if "current_password" in errors:
+        if CURRENT_FIELD in errors:
             audit.record("user.password_change_refused", obj=user, user=user)
         raise ValidationError(errors)
     set_password(user, new, actor=user)

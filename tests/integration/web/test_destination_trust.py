@@ -92,7 +92,9 @@ def test_untested_unpinned_destination_saves_with_a_warning(
     saved = client.post(f"/syncs/{sync.id}/destinations/new", data=form)
     destination = only_destination()
     assert saved.status_code == 302
-    assert saved.headers["Location"].endswith(f"/destinations/{destination.id}/edit#test-connection")
+    assert saved.headers["Location"].endswith(
+        f"/destinations/{destination.id}/edit#test-connection"
+    )
     page = client.get(saved.headers["Location"]).text
     assert "never tested with these settings; no host key is pinned" in page
     assert 'id="test-connection"' in page and "never tested" in page

@@ -146,7 +146,11 @@ def test_viewer_cannot_delete_a_destination(sync: Sync, make_user: Any, login: L
 
 @pytest.mark.parametrize(
     ("role", "label", "may_create"),
-    [("viewer", "Viewer", False), ("sync_manager", "Sync manager", False), ("support", "Support", True)],
+    [
+        ("viewer", "Viewer", False),
+        ("sync_manager", "Sync manager", False),
+        ("support", "Support", True),
+    ],
 )
 def test_account_page_shows_role_and_permissions(
     role: str, label: str, may_create: bool, make_user: Any, login: Login
@@ -158,9 +162,7 @@ def test_account_page_shows_role_and_permissions(
     assert 'href="/account"' in page  # the header's user name links here
 
 
-def test_password_change_ends_other_sessions(
-    app: Flask, make_user: Any, login: Login
-) -> None:
+def test_password_change_ends_other_sessions(app: Flask, make_user: Any, login: Login) -> None:
     user = make_user("viewer")
     client = login(user)
     other = app.test_client()
@@ -234,11 +236,16 @@ def test_bad_timezone_is_named_and_kept_in_the_select(
     client = login(make_user("sync_manager"))
     response = client.post(
         f"/syncs/{sync.id}/settings",
-        data={"execution_time": "04:00", "timezone": zone, "compression": "none", "encryption": "none"},
+        data={
+            "execution_time": "04:00",
+            "timezone": zone,
+            "compression": "none",
+            "encryption": "none",
+        },
     )
     assert response.status_code == 200 and message in response.text
     assert f'<option selected value="{zone}">' in response.text
-    assert "Africa/Abidjan\" selected" not in response.text
+    assert 'Africa/Abidjan" selected' not in response.text
     db.session.expire_all()
     assert db.session.get(Sync, sync.id).execution_time == "03:00"  # nothing stored
 
@@ -250,7 +257,12 @@ def test_sync_in_a_legacy_zone_keeps_it_on_save(sync: Sync, make_user: Any, logi
     assert 'value="US/Eastern"' in client.get(f"/syncs/{sync.id}/settings").text
     response = client.post(
         f"/syncs/{sync.id}/settings",
-        data={"execution_time": "04:00", "timezone": "US/Eastern", "compression": "none", "encryption": "none"},
+        data={
+            "execution_time": "04:00",
+            "timezone": "US/Eastern",
+            "compression": "none",
+            "encryption": "none",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -273,8 +285,9 @@ def test_cli_timezone_goes_through_the_same_check(app: Flask, sync: Sync, runner
 def descriptors(app: Flask) -> tuple[Any, Any]:
     from loyalty.models import Descriptor
 
-    gold, silver = Descriptor(ext_ref="GOLD", name="Gold members"), Descriptor(
-        ext_ref="SILV", name="Silver members"
+    gold, silver = (
+        Descriptor(ext_ref="GOLD", name="Gold members"),
+        Descriptor(ext_ref="SILV", name="Silver members"),
     )
     db.session.add_all([gold, silver])
     db.session.commit()
@@ -323,14 +336,21 @@ def test_support_changes_the_scope_of_a_cumulative_sync(
 ) -> None:
     client = login(make_user("support"))
     settings = client.get(f"/syncs/{scoped_sync.id}/settings").text
-    assert 'id="scope-form"' in settings and "The next run exports the new member descriptor" in settings
-    response = client.post(f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)})
+    assert (
+        'id="scope-form"' in settings
+        and "The next run exports the new member descriptor" in settings
+    )
+    response = client.post(
+        f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     changed = db.session.get(Sync, scoped_sync.id)
     assert changed.scope == {"descriptor_id": descriptors[1].id}
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sync.scope"))
-    assert event.detail["scope"] == {"from": "GOLD", "to": "SILV"} and "watermark" not in event.detail
+    assert (
+        event.detail["scope"] == {"from": "GOLD", "to": "SILV"} and "watermark" not in event.detail
+    )
     assert "Member descriptor: SILV" in client.get("/syncs").text
 
 
@@ -363,12 +383,26 @@ def test_scope_change_of_an_incremental_sync_resets_its_watermark(
     assert event.detail["watermark"].startswith("reset")
 
 
-@pytest.mark.parametrize(("value", "message"), [("", "choose one"), ("99999", "No member descriptor with id 99999"), ("abc", "chosen from the list")])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "choose one"),
+        ("99999", "No member descriptor with id 99999"),
+        ("abc", "chosen from the list"),
+    ],
+)
 def test_bad_scope_changes_nothing(
-    value: str, message: str, scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
+    value: str,
+    message: str,
+    scoped_sync: Sync,
+    descriptors: tuple[Any, Any],
+    make_user: Any,
+    login: Login,
 ) -> None:
     client = login(make_user("support"))
-    response = client.post(f"/syncs/{scoped_sync.id}/scope", data={"scope_id": value}, follow_redirects=True)
+    response = client.post(
+        f"/syncs/{scoped_sync.id}/scope", data={"scope_id": value}, follow_redirects=True
+    )
     assert message in response.text and "flash-error" in response.text
     db.session.expire_all()
     assert db.session.get(Sync, scoped_sync.id).scope == {"descriptor_id": descriptors[0].id}
@@ -383,7 +417,9 @@ def test_scope_change_is_refused_while_a_run_builds(
     make_run(app, scoped_sync, CreationStatus.RUNNING)
     client = login(make_user("support"))
     response = client.post(
-        f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)}, follow_redirects=True
+        f"/syncs/{scoped_sync.id}/scope",
+        data={"scope_id": str(descriptors[1].id)},
+        follow_redirects=True,
     )
     assert "is building" in response.text
     db.session.expire_all()
@@ -394,7 +430,9 @@ def test_sync_manager_cannot_change_the_scope(
     scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
 ) -> None:
     client = login(make_user("sync_manager"))
-    response = client.post(f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)})
+    response = client.post(
+        f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)}
+    )
     assert response.status_code == 403
 
 
@@ -404,16 +442,26 @@ def test_sync_manager_cannot_change_the_scope(
 def _settings_change(sync: Sync, client: FlaskClient) -> None:
     response = client.post(
         f"/syncs/{sync.id}/settings",
-        data={"execution_time": "05:15", "timezone": "Europe/Oslo", "compression": "gzip", "encryption": "none"},
+        data={
+            "execution_time": "05:15",
+            "timezone": "Europe/Oslo",
+            "compression": "gzip",
+            "encryption": "none",
+        },
     )
     assert response.status_code == 302
 
 
-def test_audit_log_shows_changes_as_before_and_after(sync: Sync, make_user: Any, login: Login) -> None:
+def test_audit_log_shows_changes_as_before_and_after(
+    sync: Sync, make_user: Any, login: Login
+) -> None:
     client = login(make_user("support"))
     _settings_change(sync, client)
     page = client.get(f"/support/audit?sync={sync.id}&action=sync.settings").text
-    assert '<strong>execution_time</strong>: <span class="from">03:00</span> → <span class="to">05:15</span>' in page
+    assert (
+        '<strong>execution_time</strong>: <span class="from">03:00</span> → <span class="to">05:15</span>'
+        in page
+    )
     assert '<span class="to">Europe/Oslo</span>' in page
     assert "{&#34;" not in page and '{"execution_time"' not in page  # no raw JSON
 
@@ -434,13 +482,15 @@ def test_audit_filters_by_actor_and_date(sync: Sync, make_user: Any, login: Logi
     assert bad.status_code == 400 and "from must be a date" in bad.text
 
 
-def test_audit_csv_exports_the_filtered_log_safely(sync: Sync, make_user: Any, login: Login) -> None:
+def test_audit_csv_exports_the_filtered_log_safely(
+    sync: Sync, make_user: Any, login: Login
+) -> None:
     import csv
     import io
 
     from webapp.services import audit
 
-    audit.record("sync.enable", obj=sync, actor="=HYPERLINK(\"http://evil\")")
+    audit.record("sync.enable", obj=sync, actor='=HYPERLINK("http://evil")')
     audit.record("sync.disable", obj=sync, actor="cli:ops")
     db.session.commit()
     client = login(make_user("support"))
@@ -454,7 +504,7 @@ def test_audit_csv_exports_the_filtered_log_safely(sync: Sync, make_user: Any, l
     actions_in_csv = [r[3] for r in rows[1:]]
     assert actions_in_csv == ["sync.settings", "sync.disable", "sync.enable"]  # newest first
     assert "auth.login" not in response.text  # the filter holds
-    assert rows[3][2] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[3][2] == '\'=HYPERLINK("http://evil")'
     assert "execution_time: 03:00 → 05:15" in rows[1][7]
     narrowed = client.get(f"/support/audit.csv?sync={sync.id}&action=sync.disable").text
     assert len(list(csv.reader(io.StringIO(narrowed)))) == 2
@@ -492,10 +542,17 @@ def test_refusal_flashes_in_the_error_style(sync: Sync, make_user: Any, login: L
     assert '<p class="flash-error" role="alert">Key not added' in response.text
     ok = client.post(
         f"/syncs/{sync.id}/settings",
-        data={"execution_time": "03:00", "timezone": "UTC", "compression": "none", "encryption": "none"},
+        data={
+            "execution_time": "03:00",
+            "timezone": "UTC",
+            "compression": "none",
+            "encryption": "none",
+        },
         follow_redirects=True,
     )
-    assert '<p class="flash-success">' in ok.text and 'flash-error' not in ok.text, ok.text[ok.text.find('flashes'):][:300]
+    assert '<p class="flash-success">' in ok.text and "flash-error" not in ok.text, ok.text[
+        ok.text.find("flashes") :
+    ][:300]
 
 
 def test_testing_indicator_is_hidden_at_rest_by_the_stylesheet(app: Flask) -> None:

@@ -62,8 +62,12 @@ def _saved(destination: Destination, raw: dict[str, Any]) -> Response:
     if problem is None:
         flash(f"Destination “{destination.name}” saved.")
         return redirect(url_for("destinations.destination_list", sync_id=destination.sync_id))
-    flash(f"Destination “{destination.name}” saved, but {problem} Press Test connection.", "warning")
-    return redirect(url_for("destinations.edit", destination_id=destination.id) + "#test-connection")
+    flash(
+        f"Destination “{destination.name}” saved, but {problem} Press Test connection.", "warning"
+    )
+    return redirect(
+        url_for("destinations.edit", destination_id=destination.id) + "#test-connection"
+    )
 
 
 @bp.route("/syncs/<int:sync_id>/destinations")
@@ -160,9 +164,7 @@ def renew_pin(destination_id: int) -> str | Response:
             request.form.get("tls_fingerprint") or ""
         )
         seen = connection_test.finished_outcome(request.form.get("test_token"), _user())
-        presented = (
-            (seen.host_key_fingerprint if sftp else seen.tls_fingerprint) if seen else None
-        )
+        presented = (seen.host_key_fingerprint if sftp else seen.tls_fingerprint) if seen else None
         try:
             if seen is None or seen.destination_id != destination.id or not presented:
                 raise ValidationError(

@@ -175,9 +175,7 @@ def settings(sync_id: int) -> str | Response:
         scope_label=syncs.scope_label(sync),
         scope=sync_type.scope,
         scope_choices=_scope_choices(sync_type.scope),
-        scope_value=str((sync.scope or {}).get(sync_type.scope.key, ""))
-        if sync_type.scope
-        else "",
+        scope_value=str((sync.scope or {}).get(sync_type.scope.key, "")) if sync_type.scope else "",
     )
 
 
