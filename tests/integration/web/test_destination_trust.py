@@ -180,3 +180,29 @@ def test_viewer_cannot_renew_a_pin(sync: Sync, make_user: Any, login: Any) -> No
     client = login(make_user("viewer"))
     assert client.get(f"/destinations/{destination.id}/pin").status_code == 403
     assert client.post(f"/destinations/{destination.id}/pin").status_code == 403
+
+
+def test_renew_pin_of_an_ftps_certificate(
+    sync: Sync, vsftpd_server: Any, make_user: Any, login: Any
+) -> None:
+    from tests.integration.web.press_test import ftps_form
+
+    client: FlaskClient = login(make_user("sync_manager"))
+    remote, _ = vsftpd_server.fresh_dir()
+    form = ftps_form(vsftpd_server, remote)
+    client.post(f"/syncs/{sync.id}/destinations/new", data={**form, "tls_fingerprint": "ab" * 32})
+    destination = only_destination()
+    keep = {**form, "password": "", "password_confirm": "", "destination_id": str(destination.id)}
+    result = press_test(client, sync.id, keep).text
+    token = TOKEN.search(result)
+    assert token is not None and "certificate does not match" in result
+    renewed = client.post(
+        f"/destinations/{destination.id}/pin",
+        data={"test_token": token.group(1), "tls_fingerprint": vsftpd_server.cert_fingerprint},
+    )
+    assert renewed.status_code == 302
+    destination = only_destination()
+    assert destination.tls_fingerprint == vsftpd_server.cert_fingerprint
+    assert destination.tls_not_after is not None  # recorded with the new pin (expiry warnings)
+    again = press_test(client, sync.id, keep).text
+    assert "Connected" in again and only_destination().trust == "verified"
