@@ -177,3 +177,20 @@ def test_sync_pages_fit_390_px(app: Any, narrow_page: Any, make_user: Any, sync:
         assert logout is not None and logout["x"] >= 0 and logout["x"] + logout["width"] <= 390
         assert logout["height"] >= 16  # readable, not squeezed
         screenshot(page, f"mobile-{name}")
+
+
+def test_timezone_picker_is_searchable(page: Any, make_user: Any, sync: Sync) -> None:
+    log_in(page, make_user("sync_manager"))
+    page.goto(f"/syncs/{sync.id}/settings")
+    page.fill("#timezone-search", "oslo")
+    visible = page.evaluate(
+        "[...document.querySelectorAll('#timezone option')].filter(o => !o.hidden).map(o => o.value)"
+    )
+    assert visible == ["Europe/Oslo"]
+    assert page.inner_text("#timezone-search-count") == "1 match"
+    page.press("#timezone-search", "Enter")
+    assert page.input_value("#timezone") == "Europe/Oslo"
+    page.get_by_role("button", name="Save settings").click()
+    page.locator(".flashes", has_text="Settings saved").wait_for()
+    db.session.expire_all()
+    assert db.session.get(Sync, sync.id).timezone == "Europe/Oslo"
