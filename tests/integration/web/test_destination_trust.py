@@ -139,8 +139,11 @@ def test_renew_pin_after_a_deliberate_host_key_change(
         follow_redirects=True,
     )
     assert "Press Test connection first" in refused.text
+    # The page's Test connection sends its hidden copy of the stored settings.
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
+    assert hidden["destination_id"] == str(destination.id) and hidden["protocol"] == "sftp"
+    result = press_test(client, sync.id, hidden).text
     keep = sftp_form(sshd_server, remote, password="", password_confirm="")
-    result = press_test(client, sync.id, {**keep, "destination_id": str(destination.id)}).text
     token = TOKEN.search(result)
     assert token is not None and "Host key changed" in result
     wrong = client.post(
