@@ -29,6 +29,7 @@ from webapp.services.permissions import (
     SYNC_CREATE,
     SYNC_MANAGE,
     SYNC_VIEW,
+    has_permission,
     permission_required,
 )
 
@@ -174,7 +175,10 @@ def settings(sync_id: int) -> str | Response:
         preview=preview,
         scope_label=syncs.scope_label(sync),
         scope=sync_type.scope,
-        scope_choices=_scope_choices(sync_type.scope),
+        # Only support may change the scope: others get no list of every object.
+        scope_choices=_scope_choices(sync_type.scope)
+        if has_permission(_user(), SYNC_CREATE)
+        else [],
         scope_value=str((sync.scope or {}).get(sync_type.scope.key, "")) if sync_type.scope else "",
     )
 
