@@ -79,9 +79,7 @@ def test_confirmed_delete_removes_runs_and_files_after_commit(
     assert event.detail["runs"] == 1 and event.detail["bytes_on_disk"] == 28
 
 
-def test_failed_delete_keeps_the_files(
-    app: Flask, sync: Sync, make_user: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_delete_keeps_the_files(app: Flask, sync: Sync, make_user: Any) -> None:
     from webapp.services import syncs
 
     make_run(app, sync)
