@@ -8,9 +8,9 @@ never the whole paste it came in. Encryption imports the sync's keys into the ap
 and names the recipients by the full fingerprints the caller passes (the stored ones), so
 neither other keys in that keyring nor other keys in a stored block are ever used.
 
-gpg writes the ciphertext to a pipe; this process hashes each chunk as it writes it to
-the target (:func:`encrypt_and_digest`), so the deliverable's SHA-256 costs no second
-read, and runs on another core while gpg encrypts. With a signing key
+gpg writes the ciphertext straight to the target; this process hashes the target as it
+grows (:func:`encrypt_and_digest`), on another core while gpg encrypts, so the
+deliverable's SHA-256 is ready when gpg exits instead of costing a second pass. With a signing key
 (:mod:`delivery.pgp_signing`) the same command also signs (``--sign --encrypt``).
 
 Files are compressed before they get here, so gpg's own compression is off
@@ -21,16 +21,16 @@ Files are compressed before they get here, so gpg's own compression is off
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import gnupg
 
@@ -51,6 +51,9 @@ _ALGORITHMS = {
 }
 _PUBLIC_HEADER = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 _COPY_BUFFER = 1 << 20
+# While gpg writes: how long to wait when the target has no new bytes yet (gpg writes
+# about 1 MiB per 2 ms at full speed, so the hashing stays right behind it).
+_FOLLOW_PAUSE = 0.001
 
 
 @dataclass(frozen=True)
@@ -319,35 +322,45 @@ def _run_gpg(
 def _stream(
     command: list[str], target: Path, signer: Signer | None, fingerprints: list[str]
 ) -> Encrypted:
-    """Run gpg, copying its output to ``target`` and hashing each chunk as it passes."""
+    """Run gpg writing ``target`` itself, and hash ``target`` as it grows.
+
+    gpg's standard output is the target file (no copy through this process); the target
+    is read back from the page cache while gpg still writes, so the SHA-256 is ready when
+    gpg exits instead of costing a second pass afterwards.
+    """
     hasher = hashlib.sha256()
     size = 0
     buffer = bytearray(_COPY_BUFFER)
     view = memoryview(buffer)
-    with tempfile.TemporaryFile() as errors:
+    with (
+        tempfile.TemporaryFile() as errors,
+        open(target, "wb") as out,
+        open(target, "rb", buffering=0) as follow,
+    ):
         process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE if signer is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=out,
             stderr=errors,
-            bufsize=0,
         )
-        stdout: IO[bytes] = process.stdout  # type: ignore[assignment]
         try:
-            with contextlib.suppress(OSError):  # a larger pipe: fewer, bigger reads
-                fcntl.fcntl(stdout.fileno(), fcntl.F_SETPIPE_SZ, _COPY_BUFFER)
             if signer is not None and process.stdin is not None:
                 with contextlib.suppress(BrokenPipeError):
                     process.stdin.write(signer.passphrase.encode("utf-8") + b"\n")
                 process.stdin.close()
-            with open(target, "wb") as out:
-                while n := stdout.readinto(buffer):  # type: ignore[attr-defined]
-                    chunk = view[:n]
-                    hasher.update(chunk)
-                    out.write(chunk)
+            finished = False
+            while True:
+                n = follow.readinto(buffer)
+                if n:
+                    hasher.update(view[:n])
                     size += n
+                elif finished:
+                    break  # gpg is done and every byte it wrote was read
+                elif process.poll() is not None:
+                    finished = True  # one more read: what it wrote before exiting
+                else:
+                    time.sleep(_FOLLOW_PAUSE)
         finally:
-            stdout.close()
             code = process.wait()
         if code != 0:
             errors.seek(0)

@@ -162,3 +162,23 @@ def test_a_stored_key_with_the_wrong_passphrase_fails_the_packaging_in_words(
         )
     assert info.value.kind == ErrorKind.ENCRYPTION
     assert not target.exists()
+
+
+def test_the_digest_taken_while_gpg_writes_covers_every_byte(
+    gpg_recipient: GpgRecipient, tmp_path: Path
+) -> None:
+    """A file large enough that gpg writes it over many reads of the follower."""
+    source = tmp_path / "big.txt"
+    source.write_bytes(bytes(range(256)) * (48 * 1024))  # 12 MiB
+    target = tmp_path / "big.txt.pgp"
+    done = encrypt_and_digest(
+        source,
+        target,
+        [gpg_recipient.armored_public],
+        tmp_path / "app-gnupg",
+        recipients=[gpg_recipient.fingerprint],
+    )
+    assert done.size == target.stat().st_size > source.stat().st_size
+    assert done.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+    gpg_recipient.decrypt(target, tmp_path / "plain")
+    assert (tmp_path / "plain").read_bytes() == source.read_bytes()
