@@ -66,7 +66,7 @@ def _throwaway_home() -> Iterator[Path]:
 def _secret_key(gpg: gnupg.GPG, armored: str) -> KeyInfo:
     """Import the one secret key of ``armored`` and describe it, or ValueError."""
     result = gpg.import_keys(armored)
-    secret = [k for k in gpg.list_keys(secret=True)]
+    secret = list(gpg.list_keys(secret=True))
     if not secret or not result.fingerprints:
         raise ValueError(
             "No private key could be read from this block; it may be damaged or cut short. "

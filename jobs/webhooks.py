@@ -61,7 +61,12 @@ def drop_disabled(delivery: WebhookDelivery, now: datetime | None = None) -> str
     now = now or utcnow()
     delivery.attempts = [
         *(delivery.attempts or []),
-        {"at": now.isoformat(), "status_code": None, "error": "not sent: webhook disabled", "seconds": 0},
+        {
+            "at": now.isoformat(),
+            "status_code": None,
+            "error": "not sent: webhook disabled",
+            "seconds": 0,
+        },
     ]
     delivery.status, delivery.finished_at, delivery.next_attempt_at = (
         DeliveryStatus.FAILED,

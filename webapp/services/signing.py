@@ -38,7 +38,9 @@ def set_signing_key(
     text = (armored or "").strip()
     passphrase = passphrase if isinstance(passphrase, str) else ""
     if not text:
-        raise ValidationError({"private_key": "Paste the signing key (an ASCII-armored private key)."})
+        raise ValidationError(
+            {"private_key": "Paste the signing key (an ASCII-armored private key)."}
+        )
     if len(text) > MAX_KEY_LENGTH:
         raise ValidationError({"private_key": "A signing key has at most 64 KiB of text."})
     if len(passphrase) > MAX_PASSPHRASE_LENGTH or CONTROL.search(passphrase):

@@ -91,7 +91,9 @@ def test_ftps_trigger_with_a_template_and_retransfer_writes_it_again(
     make_sync: Any, vsftpd_server: Any, run_jobs: Any
 ) -> None:
     sync = make_sync(files=2)
-    _, folder = _ftps_destination(sync, vsftpd_server, marker="trigger", marker_name="run_{run}.done")
+    _, folder = _ftps_destination(
+        sync, vsftpd_server, marker="trigger", marker_name="run_{run}.done"
+    )
     instance = _run(sync, run_jobs)
     assert [t.status for t in instance.transfers] == [TransferStatus.SUCCEEDED]
     trigger = folder / f"run_{instance.id}.done"

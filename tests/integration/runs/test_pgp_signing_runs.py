@@ -136,11 +136,12 @@ def test_the_settings_page_never_shows_the_key_back(
     assert "Signing key removed" in removed.text
 
 
-
 def test_viewers_cannot_set_a_signing_key(make_sync: Any, make_user: Any, login: Any) -> None:
     sync = make_sync()
     viewer = login(make_user("viewer"))
-    assert viewer.post(f"/syncs/{sync.id}/signing-key", data={"private_key": "x"}).status_code == 403
+    assert (
+        viewer.post(f"/syncs/{sync.id}/signing-key", data={"private_key": "x"}).status_code == 403
+    )
     assert viewer.post(f"/syncs/{sync.id}/signing-key/delete").status_code == 403
 
 

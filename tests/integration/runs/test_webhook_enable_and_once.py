@@ -5,8 +5,8 @@ run's outcome is sent once per webhook even when two transfers settle at the sam
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
