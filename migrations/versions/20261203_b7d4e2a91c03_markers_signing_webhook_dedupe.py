@@ -56,5 +56,7 @@ def downgrade():
         batch_op.drop_column('signing_passphrase_encrypted')
         batch_op.drop_column('signing_key_encrypted')
     with op.batch_alter_table('destinations', schema=None) as batch_op:
+        # SQLite's batch copy would keep the enum's CHECK on a column that is gone.
+        batch_op.drop_constraint(op.f('ck_destinations_marker'), type_='check')
         batch_op.drop_column('marker_name')
         batch_op.drop_column('marker')
