@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from delivery.packaging import PackageSpec, package
 from delivery.pgp import encrypt_file
-from delivery.pgp_signing import Signer
+from delivery.pgp_signing import Signer, check_signing_key
 from tests.fixtures.gpg import GpgRecipient
 
 
@@ -94,7 +94,9 @@ def main() -> None:
             f"--compress-algo none -r {recipient.fingerprint}"
         )
         src, dst = str(original), str(out / "ref")
-        signer = Signer(sender.fingerprint, sender.armored_private, passphrase)
+        # As the app stores it (services/signing.py): the key's own export from the check.
+        _info, stored = check_signing_key(sender.armored_private, passphrase)
+        signer = Signer(sender.fingerprint, stored, passphrase)
         # The reference signs from a keyring whose agent uses the same passphrase hashing
         # as ours (pgp_signing: s2k-count 65536), so the ratio compares the work per byte,
         # not gpg-agent's calibrated unlock (seconds on a busy VM, paid by both otherwise).

@@ -120,6 +120,17 @@ def _unlocks(gpg: gnupg.GPG, fingerprint: str, passphrase: str) -> bool:
 def inspect_secret_key(armored: str, passphrase: str) -> KeyInfo:
     """Describe the one private key in ``armored`` after checking it can sign with
     ``passphrase``; raises ``ValueError`` with a message for the user otherwise."""
+    return check_signing_key(armored, passphrase)[0]
+
+
+def check_signing_key(armored: str, passphrase: str) -> tuple[KeyInfo, str]:
+    """:func:`inspect_secret_key`, and the key's own export to store.
+
+    The export holds that key alone, protected by the same passphrase with the lowest
+    passphrase-hashing count (this home's agent): the stored copy is Fernet-encrypted with
+    its passphrase beside it, so a costly count would only add about half a second to
+    every signed file (measured by ``bench/package.py``), never protection.
+    """
     text = (armored or "").strip()
     if _PRIVATE_HEADER not in text:
         if "PUBLIC KEY BLOCK" in text:
@@ -139,7 +150,14 @@ def inspect_secret_key(armored: str, passphrase: str) -> KeyInfo:
                 f"The passphrase does not unlock the signing key {_describe(info)} "
                 "(or the key cannot make a signature). Enter its passphrase again."
             )
-    return info
+        export = str(
+            gpg.export_keys(
+                info.fingerprint, secret=True, passphrase=passphrase or "", expect_passphrase=True
+            )
+        )
+        held = [k["fingerprint"] for k in gpg.scan_keys_mem(export)] if export else []
+    # An export that is not that key alone (it never should be): keep the paste as given.
+    return info, export if held == [info.fingerprint] else text
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ def set_signing_key(
 ) -> str:
     """Check and store ``armored`` (one private key) as the sync's signing key; returns its
     fingerprint. Replaces an earlier signing key."""
-    from delivery.pgp_signing import inspect_secret_key
+    from delivery.pgp_signing import check_signing_key
 
     if user is not None:
         require(user, SYNC_CONFIGURE)
@@ -49,11 +49,11 @@ def set_signing_key(
             {"passphrase": "The passphrase is too long or contains control characters."}
         )
     try:
-        info = inspect_secret_key(text, passphrase)
+        info, export = check_signing_key(text, passphrase)
     except ValueError as exc:
         raise ValidationError({"private_key": str(exc)}) from None
     replaced = sync.signing_fingerprint
-    sync.signing_key_encrypted = secrets.encrypt(text)
+    sync.signing_key_encrypted = secrets.encrypt(export)
     sync.signing_passphrase_encrypted = secrets.encrypt(passphrase)
     sync.signing_fingerprint = info.fingerprint
     sync.signing_user_ids = "; ".join(info.user_ids)[:512]
