@@ -173,3 +173,25 @@ def test_signing_key_warns_at_30_and_7_days_once_each(
         w.threshold_days
         for w in db.session.scalars(select(ExpiryWarning).where(ExpiryWarning.sync_id == sync.id))
     ) == [7, 30]
+
+
+def test_secrets_rotate_re_encrypts_the_signing_key(
+    app: Flask, runner: Any, make_sync: Any, sender: GpgRecipient
+) -> None:
+    from cryptography.fernet import Fernet
+
+    sync = make_sync()
+    signing.set_signing_key(sync, sender.armored_private, PASSPHRASE, user=None)
+    db.session.commit()
+    before = (sync.signing_key_encrypted, sync.signing_passphrase_encrypted)
+    old_key = (Path(app.instance_path) / "secrets.key").read_text().strip()
+    new_key = Fernet.generate_key().decode()
+    app.config["SECRETS_KEYS"] = [new_key, old_key]
+    result = runner.invoke(args=["secrets", "rotate"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert (sync.signing_key_encrypted, sync.signing_passphrase_encrypted) != before
+    app.config["SECRETS_KEYS"] = [new_key]  # the old key can go: the signer still reads
+    signer = signing.signer_of(sync)
+    assert signer is not None and signer.passphrase == PASSPHRASE
+    assert signer.fingerprint == sender.fingerprint
