@@ -93,17 +93,17 @@ def _gpg(home: Path) -> gnupg.GPG:
     return gpg
 
 
-def _timestamp(value: str) -> datetime | None:
+def key_timestamp(value: str) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=UTC) if value else None
 
 
-def _algorithm(key: dict[str, Any]) -> str:
+def algorithm_label(key: dict[str, Any]) -> str:
     name = _ALGORITHMS.get(str(key.get("algo", "")), f"algorithm {key.get('algo')}")
     curve = key.get("curve") or ""
     return f"{name} {curve}" if curve else f"{name} {key.get('length', '')}".strip()
 
 
-def _describe(key: KeyInfo) -> str:
+def describe_key(key: KeyInfo) -> str:
     who = key.user_ids[0] if key.user_ids else "no user id"
     return f"{key.fingerprint} ({who})"
 
@@ -147,22 +147,22 @@ def inspect_public_key(
         info = KeyInfo(
             fingerprint=raw["fingerprint"],
             user_ids=tuple(raw.get("uids") or ()),
-            expires_at=_timestamp(raw.get("expires", "")),
+            expires_at=key_timestamp(raw.get("expires", "")),
             # Upper-case capabilities are those of the whole key, usable subkeys included.
             can_encrypt="E" in (raw.get("cap") or ""),
-            algorithm=_algorithm(raw),
-            created_at=_timestamp(raw.get("date", "")),
+            algorithm=algorithm_label(raw),
+            created_at=key_timestamp(raw.get("date", "")),
         )
         if raw.get("trust") == "r":
-            raise ValueError(f"The key {_describe(info)} is revoked. Ask for a current key.")
+            raise ValueError(f"The key {describe_key(info)} is revoked. Ask for a current key.")
         if raw.get("trust") == "e" or (info.expires_at is not None and info.expires_at <= now):
             when = f" on {info.expires_at:%Y-%m-%d}" if info.expires_at else ""
             raise ValueError(
-                f"The key {_describe(info)} expired{when}. Ask the recipient for a renewed key."
+                f"The key {describe_key(info)} expired{when}. Ask the recipient for a renewed key."
             )
         if not info.can_encrypt:
             raise ValueError(
-                f"The key {_describe(info)} has no usable encryption subkey (it can only sign, "
+                f"The key {describe_key(info)} has no usable encryption subkey (it can only sign, "
                 "or its encryption subkey expired). Ask the recipient for an encryption key."
             )
         keys.append(info)

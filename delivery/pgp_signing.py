@@ -28,7 +28,7 @@ from pathlib import Path
 import gnupg
 
 from delivery.errors import ErrorKind, make_error
-from delivery.pgp import KeyInfo, _algorithm, _describe, _timestamp
+from delivery.pgp import KeyInfo, algorithm_label, describe_key, key_timestamp
 
 _PRIVATE_HEADER = "-----BEGIN PGP PRIVATE KEY BLOCK-----"
 
@@ -84,24 +84,24 @@ def _secret_key(gpg: gnupg.GPG, armored: str) -> KeyInfo:
     info = KeyInfo(
         fingerprint=raw["fingerprint"],
         user_ids=tuple(raw.get("uids") or ()),
-        expires_at=_timestamp(raw.get("expires", "")),
+        expires_at=key_timestamp(raw.get("expires", "")),
         can_encrypt="E" in (public.get("cap") or ""),
-        algorithm=_algorithm(raw),
-        created_at=_timestamp(raw.get("date", "")),
+        algorithm=algorithm_label(raw),
+        created_at=key_timestamp(raw.get("date", "")),
         can_sign="S" in (public.get("cap") or ""),
     )
     if public.get("trust") == "r":
-        raise ValueError(f"The signing key {_describe(info)} is revoked. Use a current key.")
+        raise ValueError(f"The signing key {describe_key(info)} is revoked. Use a current key.")
     if public.get("trust") == "e" or (
         info.expires_at is not None and info.expires_at <= datetime.now(UTC)
     ):
         when = f" on {info.expires_at:%Y-%m-%d}" if info.expires_at else ""
         raise ValueError(
-            f"The signing key {_describe(info)} expired{when}. Extend it or use a renewed key."
+            f"The signing key {describe_key(info)} expired{when}. Extend it or use a renewed key."
         )
     if not info.can_sign:
         raise ValueError(
-            f"The key {_describe(info)} cannot sign (no usable signing key or subkey). "
+            f"The key {describe_key(info)} cannot sign (no usable signing key or subkey). "
             "Use a key with the sign capability."
         )
     return info
@@ -147,7 +147,7 @@ def check_signing_key(armored: str, passphrase: str) -> tuple[KeyInfo, str]:
         info = _secret_key(gpg, text)
         if not _unlocks(gpg, info.fingerprint, passphrase or ""):
             raise ValueError(
-                f"The passphrase does not unlock the signing key {_describe(info)} "
+                f"The passphrase does not unlock the signing key {describe_key(info)} "
                 "(or the key cannot make a signature). Enter its passphrase again."
             )
         export = str(

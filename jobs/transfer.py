@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import select, update
 
 from delivery import markers
 from delivery.errors import DeliveryError
-from delivery.transports import Endpoint, Superseded, open_transport
+from delivery.transports import Endpoint, Superseded, Transport, open_transport
 from jobs.context import job_context
 from jobs.deadlines import run_settled
 from jobs.failures import describe
@@ -217,11 +218,11 @@ def completion_marker(
 
 
 def _upload_marker(
-    transport: Any,
+    transport: Transport,
     marker: tuple[str, bytes],
     temp_token: str,
     leftovers: tuple[str, ...],
-    still_current: Any,
+    still_current: Callable[[], bool],
 ) -> None:
     """Upload the marker last, through the same temporary name, check and fence as the files."""
     name, content = marker
