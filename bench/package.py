@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python bench/package.py [--size-mib 256] [--rounds 3] [--only pgp]
+    python bench/package.py [--size-mib 256] [--rounds 3] [--only pgp,sign]
 
 The input is a synthetic member export (pipe-delimited text with CRLF line ends, like the
 real sync files). Each tool runs on the same file in the same run, round by round; the
@@ -72,7 +72,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", default="", help="run only the steps whose name has this")
+    parser.add_argument(
+        "--only", default="", help="comma-separated groups to run: gzip, zip, pgp, sign, gzip+pgp"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="lsync-bench-package-"))
@@ -167,7 +169,8 @@ def main() -> None:
             "gzip+pgp": ["ours gzip+pgp", "pigz | gpg -e"],
         }
         if args.only:
-            keep = {k for name, labels in groups.items() if args.only in name for k in labels}
+            wanted = set(args.only.split(","))
+            keep = {k for name, labels in groups.items() if name in wanted for k in labels}
             cases = {k: v for k, v in cases.items() if k in keep}
         times: dict[str, list[float]] = {}
         sizes: dict[str, int] = {}
