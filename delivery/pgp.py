@@ -21,6 +21,7 @@ Files are compressed before they get here, so gpg's own compression is off
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import subprocess
@@ -108,6 +109,19 @@ def describe_key(key: KeyInfo) -> str:
     return f"{key.fingerprint} ({who})"
 
 
+@functools.lru_cache(maxsize=128)
+def _scan(text: str) -> tuple[int, tuple[dict[str, Any], ...]]:
+    """What ``gpg --show-keys`` says about a block, in a throw-away home.
+
+    Cached: packaging checks every stored key before each file, and the listing of the
+    same text never changes (expiry and capabilities are judged against the clock by the
+    caller, each time).
+    """
+    with _home(None) as home:
+        result = _gpg(home).scan_keys_mem(text)
+    return result.returncode, tuple(result)
+
+
 def inspect_public_key(
     armored: str, gnupg_home: Path | None = None, *, only: Collection[str] | None = None
 ) -> list[KeyInfo]:
@@ -128,11 +142,14 @@ def inspect_public_key(
             "This is not an ASCII-armored PGP public key. Paste the whole block, from "
             f"{_PUBLIC_HEADER} to the END line."
         )
-    with _home(gnupg_home) as home:
-        result = _gpg(home).scan_keys_mem(text)
-    scanned = list(result)
+    if gnupg_home is None:
+        returncode, scanned = _scan(text)
+    else:
+        with _home(gnupg_home) as home:
+            result = _gpg(home).scan_keys_mem(text)
+        returncode, scanned = result.returncode, list(result)
     # gpg lists what it could parse of a damaged block, so its exit status decides.
-    if not scanned or result.returncode != 0:
+    if not scanned or returncode != 0:
         raise ValueError(
             "No key could be read from this block; it may be damaged or cut short. "
             "Ask the recipient to export it again."

@@ -40,6 +40,8 @@ class Signer:
     fingerprint: str
     armored_private: str = field(repr=False)
     passphrase: str = field(default="", repr=False)
+    # As checked when the key was stored: a run refuses an expired key in words.
+    expires_at: datetime | None = None
 
 
 def _gpg(home: Path) -> gnupg.GPG:
@@ -164,17 +166,20 @@ def check_signing_key(armored: str, passphrase: str) -> tuple[KeyInfo, str]:
 def signing_home(signer: Signer, recipient_keys: Sequence[str]) -> Iterator[Path]:
     """A throw-away GNUPGHOME holding the signing key and the recipients' public keys.
 
-    The key is checked again (it may have expired since it was stored), so a run fails
-    with the same words the settings page would show.
+    Its expiry (as stored) is checked first, so a key that expired since it was saved
+    fails the run in words; what else could make it unusable was refused when it was
+    stored (:func:`check_signing_key`).
     """
+    if signer.expires_at is not None and signer.expires_at <= datetime.now(UTC):
+        reason = (
+            f"the signing key {signer.fingerprint} expired on {signer.expires_at:%Y-%m-%d}; "
+            "upload a renewed key or remove it"
+        )
+        raise make_error(ErrorKind.ENCRYPTION, reason, reason=reason)
     with _throwaway_home() as home:
-        gpg = _gpg(home)
-        try:
-            info = _secret_key(gpg, signer.armored_private)
-        except ValueError as exc:
-            raise make_error(ErrorKind.ENCRYPTION, str(exc), reason=str(exc)) from None
-        if info.fingerprint != signer.fingerprint:
-            reason = f"the stored signing key is not {signer.fingerprint}"
+        # One import for the key and the recipients: each gpg start counts on every file.
+        imported = _gpg(home).import_keys("\n".join([signer.armored_private, *recipient_keys]))
+        if signer.fingerprint not in set(imported.fingerprints):
+            reason = f"the stored signing key {signer.fingerprint} could not be imported"
             raise make_error(ErrorKind.ENCRYPTION, reason, reason=reason)
-        gpg.import_keys("\n".join(recipient_keys))
         yield home

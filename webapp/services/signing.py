@@ -104,4 +104,5 @@ def signer_of(sync: Sync) -> Signer | None:
         passphrase=secrets.decrypt(sync.signing_passphrase_encrypted or "")
         if sync.signing_passphrase_encrypted
         else "",
+        expires_at=sync.signing_expires_at,
     )

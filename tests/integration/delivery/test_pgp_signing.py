@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,28 @@ def test_the_digest_taken_while_gpg_writes_covers_every_byte(
     assert done.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
     gpg_recipient.decrypt(target, tmp_path / "plain")
     assert (tmp_path / "plain").read_bytes() == source.read_bytes()
+
+
+def test_a_signing_key_that_expired_since_it_was_stored_fails_in_words(
+    signer_key: GpgRecipient, gpg_recipient: GpgRecipient, tmp_path: Path
+) -> None:
+    source = tmp_path / "a.txt"
+    source.write_text("x\r\n")
+    expired = Signer(
+        signer_key.fingerprint,
+        signer_key.armored_private,
+        PASSPHRASE,
+        expires_at=datetime(2026, 1, 2, tzinfo=UTC),
+    )
+    with pytest.raises(DeliveryError) as info:
+        encrypt_and_digest(
+            source,
+            tmp_path / "a.txt.pgp",
+            [gpg_recipient.armored_public],
+            tmp_path / "app-gnupg",
+            recipients=[gpg_recipient.fingerprint],
+            signer=expired,
+        )
+    assert info.value.kind == ErrorKind.ENCRYPTION
+    assert "expired on 2026-01-02" in str(info.value)
+    assert not (tmp_path / "a.txt.pgp").exists()
