@@ -37,9 +37,7 @@ def test_the_private_redis_refuses_a_client_without_the_password(redis_url: str)
         anonymous.ping()
     with pytest.raises(redis.AuthenticationError):
         anonymous.set("written-by", "anybody")
-    wrong = redis.Redis(
-        host="127.0.0.1", port=_port(redis_url), password="guess", socket_timeout=5
-    )
+    wrong = redis.Redis(host="127.0.0.1", port=_port(redis_url), password="guess", socket_timeout=5)
     with pytest.raises(redis.AuthenticationError):
         wrong.ping()
     assert redis.Redis.from_url(redis_url, socket_timeout=5).ping()
