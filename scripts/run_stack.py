@@ -44,15 +44,16 @@ def main() -> int:
     if answers(redis_url):
         print(f"Using Redis at {redacted(redis_url)}")
     else:
+        folder = Path(env.get("PRIVATE_REDIS_DIR") or ROOT / "var" / "redis")
         try:
-            private = start_redis(ROOT / "var" / "redis")
+            private = start_redis(folder)
         except RedisUnavailable as error:
             print(f"No Redis answered at {redacted(redis_url)}. {error}", file=sys.stderr)
             return 1
         redis_url = private.url
         print(
             f"No Redis answered; started a private one at {redacted(redis_url)} "
-            "(password generated for this start, data in var/redis)"
+            f"(password generated for this start, data in {folder})"
         )
     env["REDIS_URL"] = redis_url
     env["LOYALTY_SYNC_REDIS_URL"] = redis_url
