@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,6 +44,10 @@ def main() -> int:
     private = None
     if answers(redis_url):
         print(f"Using Redis at {redacted(redis_url)}")
+        if urlsplit(redis_url).password is None:
+            print(
+                "Note: no password in REDIS_URL; RQ workers run whatever is queued in this Redis."
+            )
     else:
         folder = Path(env.get("PRIVATE_REDIS_DIR") or ROOT / "var" / "redis")
         try:

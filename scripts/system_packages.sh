@@ -33,5 +33,6 @@ if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
   done
 else
   echo "Missing system packages (install them, as root: apt-get install ${missing[*]})." >&2
-  echo "What needs them (the integration tests; make run's private Redis) will fail." >&2
+  echo "What needs them will fail: the integration tests, or make run's private Redis when no" >&2
+  echo "Redis answers at REDIS_URL." >&2
 fi
