@@ -89,3 +89,17 @@ def test_the_app_and_a_worker_work_through_the_password_url(
     result = press_test(client, sync.id, form)
     assert result.status_code == 200
     assert f"server answered on 127.0.0.1:{closed_port}" in result.text
+
+
+@pytest.mark.nodb
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:pw@127.0.0.1:1/0", "redis://:***@127.0.0.1:1/0"),
+        ("rediss://app:pw@h:6380/0?ssl_ca_certs=/ca", "rediss://app:***@h:6380/0?ssl_ca_certs=/ca"),
+        ("redis://:pw@[::1]:6379/0", "redis://:***@[::1]:6379/0"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    ],
+)
+def test_printed_urls_hide_the_password(url: str, shown: str) -> None:
+    assert redacted(url) == shown
