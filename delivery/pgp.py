@@ -147,7 +147,7 @@ def inspect_public_key(
     else:
         with _home(gnupg_home) as home:
             result = _gpg(home).scan_keys_mem(text)
-        returncode, scanned = result.returncode, list(result)
+        returncode, scanned = result.returncode, tuple(result)
     # gpg lists what it could parse of a damaged block, so its exit status decides.
     if not scanned or returncode != 0:
         raise ValueError(
