@@ -281,8 +281,27 @@ def encrypt_and_digest(
         return _run_gpg(home, source, target, fingerprints, armor, signer)
 
 
+# (home, the keys' text) -> the keyring file's identity right after they were imported.
+_IMPORTED: dict[tuple[str, str], tuple[int, int, int]] = {}
+
+
+def _keyring_state(home: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(home / "pubring.kbx")
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
 def _import_recipients(gpg: gnupg.GPG, recipient_keys: Sequence[str], wanted: list[str]) -> None:
-    imported = gpg.import_keys("\n".join(recipient_keys))
+    """Import the keys into the app's home, unless this process imported exactly these
+    into the keyring as it still is (an unchanged file: one gpg start fewer per file)."""
+    text = "\n".join(recipient_keys)
+    memo = (str(gpg.gnupghome), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    state = _keyring_state(Path(gpg.gnupghome))
+    if state is not None and _IMPORTED.get(memo) == state:
+        return
+    imported = gpg.import_keys(text)
     missing = set(wanted) - set(imported.fingerprints)
     if missing:
         raise make_error(
@@ -290,6 +309,9 @@ def _import_recipients(gpg: gnupg.GPG, recipient_keys: Sequence[str], wanted: li
             str(imported.stderr),
             reason=f"gpg did not import the key(s) {', '.join(sorted(missing))}",
         )
+    after = _keyring_state(Path(gpg.gnupghome))
+    if after is not None:
+        _IMPORTED[memo] = after
 
 
 def _run_gpg(
