@@ -183,3 +183,17 @@ def test_bad_marker_settings_are_refused_and_nothing_is_stored(
     )
     destinations.update_destination(destination, base, user=None)
     assert (destination.marker, destination.marker_name) == (Marker.MANIFEST_JSON, "{first}.m")
+
+
+def test_a_superseded_attempt_renames_no_marker(sshd_server: Any) -> None:
+    """The marker goes through the same fence as the files: when the attempt token says
+    another attempt owns the transfer, its marker is not renamed into place."""
+    from delivery.transports import Superseded, open_transport
+    from jobs.transfer import _upload_marker
+
+    remote, folder = sshd_server.fresh_dir()
+    with open_transport(sshd_server.endpoint(directory=remote)) as transport:
+        with pytest.raises(Superseded):
+            _upload_marker(transport, ("a.txt.done", b""), "t9", (), lambda: False)
+        _upload_marker(transport, ("b.txt.done", b""), "t9", (), lambda: True)
+    assert os.listdir(folder) == ["b.txt.done"]
