@@ -1,7 +1,7 @@
 """destination last connection test (when, and whether it passed)
 
 Revision ID: b14d0c3e7a52
-Revises: 65edab6a78af
+Revises: b7d4e2a91c03
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -13,7 +13,7 @@ import loyalty.db
 
 # revision identifiers, used by Alembic.
 revision = 'b14d0c3e7a52'
-down_revision = '65edab6a78af'
+down_revision = 'b7d4e2a91c03'
 branch_labels = None
 depends_on = None
 
