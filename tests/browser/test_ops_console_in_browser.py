@@ -79,8 +79,9 @@ def test_scope_picker_on_create_sync(app: Any, page: Any, make_user: Any) -> Non
     page.fill("#name", "Silver to CRM")
     page.get_by_role("button", name="Create sync").click()
     page.locator(".error", has_text="Member descriptor is required").wait_for()
-    page.select_option("#type_key", "member_descriptor")
-    page.locator("#scope-search").wait_for()
+    # The refused form comes back with the type kept and its scope field in place.
+    assert page.input_value("#type_key") == "member_descriptor"
+    page.locator("#scope-search").wait_for(state="visible")
     page.fill("#scope-search", "silver")
     visible = page.evaluate(
         "[...document.querySelectorAll('#scope_id option')].filter(o => !o.hidden && o.value)"
