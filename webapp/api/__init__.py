@@ -20,6 +20,7 @@ from webapp.api import auth
 from webapp.api.problem import PROBLEM_TYPE, ProblemSchema
 
 API_PREFIX = "/api/v1"
+_PREPARED: set[str] = set()
 
 
 class LsyncApi(Api):
@@ -112,14 +113,18 @@ def init_api(app: Flask) -> None:
     api = LsyncApi(app)
     install_request_ids(app)
     for blueprint in blueprints():
-        blueprint.before_request(auth.check_request)
-        errors.install(blueprint)
-        csrf.exempt(blueprint)
-        limiter.limit(
-            lambda: current_app.config["API_RATE_LIMIT"],
-            key_func=auth.rate_limit_key,
-            exempt_when=lambda: auth.required_permissions(request.endpoint) is None,
-        )(blueprint)
+        if blueprint.name not in _PREPARED:
+            # Blueprints and extensions are module-level (tests build many apps): their
+            # hooks are attached once, before the first registration.
+            _PREPARED.add(blueprint.name)
+            blueprint.before_request(auth.check_request)
+            errors.install(blueprint)
+            csrf.exempt(blueprint)
+            limiter.limit(
+                lambda: current_app.config["API_RATE_LIMIT"],
+                key_func=auth.rate_limit_key,
+                exempt_when=lambda: auth.required_permissions(request.endpoint) is None,
+            )(blueprint)
         api.register_blueprint(blueprint)
     errors.install_fallbacks(app)
     app.extensions["lsync-api"] = api

@@ -72,8 +72,13 @@ def hash_token(text: str) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
+# My account (one's own password) is for the person, never for a token.
+NOT_FOR_TOKENS = frozenset({"account.self"})
+
+
 def role_scopes(user: User) -> frozenset[str]:
-    return ROLE_PERMISSIONS.get(Role(user.role), frozenset())
+    """What a token of ``user`` may be given: the role's permissions, less My account."""
+    return ROLE_PERMISSIONS.get(Role(user.role), frozenset()) - NOT_FOR_TOKENS
 
 
 def create_token(
