@@ -60,6 +60,7 @@ def spec_dict() -> dict[str, Any]:
 @bp.route("/openapi.json")
 @public
 @bp.doc(summary="This OpenAPI 3.1 document", security=[])
+@bp.response(200, {"type": "object"}, description="The OpenAPI document")
 def openapi_json() -> Response:
     return Response(json.dumps(spec_dict()), mimetype="application/json")
 
@@ -67,5 +68,6 @@ def openapi_json() -> Response:
 @bp.route("/docs")
 @public
 @bp.doc(summary="The API reference page (HTML)", security=[])
-def reference() -> str:
-    return render_template("api/reference.html")
+@bp.response(200, {"type": "string"}, content_type="text/html", description="An HTML page")
+def reference() -> Response:
+    return Response(render_template("api/reference.html"), mimetype="text/html")
