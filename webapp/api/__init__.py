@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_smorest import Api, Blueprint
 
 from webapp.api import auth
@@ -128,6 +128,13 @@ def init_api(app: Flask) -> None:
         api.register_blueprint(blueprint)
     errors.install_fallbacks(app)
     app.extensions["lsync-api"] = api
+
+    @app.after_request
+    def _link_next_page(response: Response) -> Response:
+        url = g.pop("api_next_page", None)
+        if url:
+            response.headers["Link"] = f'<{url}>; rel="next"'
+        return response
 
     @app.teardown_request
     def _forget_token(_error: BaseException | None) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import marshmallow as ma
-from flask import request, url_for
+from flask import g, request, url_for
 
 from loyalty.text import MAX_ID
 
@@ -73,6 +73,7 @@ def page(rows: Sequence[T], limit: int, id_of: Any = None) -> tuple[list[T], str
     args["limit"] = [str(limit)]
     assert request.endpoint is not None
     url = url_for(request.endpoint, **(request.view_args or {}), **args)
+    g.api_next_page = url  # the Link header (webapp.api.init_api)
     return items, url
 
 
