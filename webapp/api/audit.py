@@ -22,7 +22,18 @@ from webapp.models.audit import AuditEvent
 from webapp.services.permissions import AUDIT_VIEW
 
 bp = Blueprint("api_audit", __name__, url_prefix="/api/v1", description="Audit log")
-CSV_COLUMNS = ("id", "at", "actor", "user_id", "action", "object_type", "object_id", "sync_id", "remote_addr", "detail")
+CSV_COLUMNS = (
+    "id",
+    "at",
+    "actor",
+    "user_id",
+    "action",
+    "object_type",
+    "object_id",
+    "sync_id",
+    "remote_addr",
+    "detail",
+)
 
 
 class AuditEventSchema(ma.Schema):
@@ -46,7 +57,7 @@ class AuditFilter(ma.Schema):
     user = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1))
     action = ma.fields.String(
         validate=ma.validate.Length(max=64),
-        metadata={"description": "\"sync\" matches every sync.* action; \"sync.enable\" one"},
+        metadata={"description": '"sync" matches every sync.* action; "sync.enable" one'},
     )
     since = Aware()
     until = Aware()
@@ -56,7 +67,7 @@ class AuditListArgs(PageArgs, AuditFilter):
     pass
 
 
-def _query(args: dict[str, Any]) -> Select[tuple[AuditEvent]]:
+def _query(args: dict[str, Any]) -> Select[Any]:
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     if args.get("sync"):
         query = query.where(AuditEvent.sync_id == args["sync"])
@@ -106,6 +117,7 @@ def export_events(args: dict[str, Any]) -> Response:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
+        event: AuditEvent
         for event in db.session.scalars(query):
             writer.writerow(
                 [

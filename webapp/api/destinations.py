@@ -57,14 +57,13 @@ class DestinationList(ma.Schema):
 
 
 def _fields(required: bool) -> dict[str, ma.fields.Field]:
-    text = {"required": required}
     return {
-        "name": ma.fields.String(**text),
-        "host": ma.fields.String(**text),
+        "name": ma.fields.String(required=required),
+        "host": ma.fields.String(required=required),
         "protocol": ma.fields.String(
-            **text, metadata={"description": "sftp, ftps_explicit or ftps_implicit"}
+            required=required, metadata={"description": "sftp, ftps_explicit or ftps_implicit"}
         ),
-        "username": ma.fields.String(**text),
+        "username": ma.fields.String(required=required),
         "directory": ma.fields.String(),
         "port": ma.fields.Integer(allow_none=True),
         "password": ma.fields.String(load_only=True),
@@ -85,8 +84,10 @@ ConnectionTestStart = Strict.from_dict(
     {
         **_fields(False),
         "destination_id": ma.fields.Integer(
-            metadata={"description": "Test this stored destination (its stored secret when the "
-            "server is unchanged); other fields override its values"}
+            metadata={
+                "description": "Test this stored destination (its stored secret when the "
+                "server is unchanged); other fields override its values"
+            }
         ),
     },
     name="ConnectionTestStart",
@@ -179,7 +180,11 @@ def get_destination(destination_id: int) -> Response:
 @api_permission(SYNC_CONFIGURE)
 @bp.arguments(DestinationPatch)
 @bp.response(200, DestinationSchema)
-@bp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+@bp.doc(
+    parameters=[
+        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+    ]
+)
 def update_destination(body: dict[str, Any], destination_id: int) -> Response:
     """Edit; fields left out keep their values, the password too (unless the server,
     port, type or user changes: then the secret must be sent again). Needs If-Match."""
@@ -261,5 +266,3 @@ def get_connection_test(sync_id: int, test_id: str) -> Any:
     if outcome is None:
         raise NotFound("No such connection test (they are kept for 5 minutes).")
     return _outcome_body(sync_id, test_id, outcome)
-
-

@@ -27,7 +27,12 @@ bp = Blueprint("api_files", __name__, url_prefix="/api/v1/files", description="F
         "Repr-Digest": {"schema": {"type": "string"}},
     },
 )
-@bp.alt_response(206, schema={"type": "string", "format": "binary"}, content_type="application/octet-stream", description="A byte range (Range: bytes=…)")
+@bp.alt_response(
+    206,
+    schema={"type": "string", "format": "binary"},
+    content_type="application/octet-stream",
+    description="A byte range (Range: bytes=…)",
+)
 @bp.alt_response(416, description="The range is outside the file")
 def download_file(file_id: int) -> Response:
     """Download an original file (the bytes the exporter wrote, before packaging)."""

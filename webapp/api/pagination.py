@@ -44,9 +44,12 @@ def decode_cursor(value: str) -> int:
 class CursorField(ma.fields.String):
     """A cursor in a query string, loaded as the id it stands for."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return decode_cursor(text)
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> int:
+        if not isinstance(value, str):
+            raise ma.ValidationError("Not a cursor of this API; use the next link.")
+        return decode_cursor(value)
 
 
 class PageArgs(ma.Schema):
@@ -72,7 +75,7 @@ def page(rows: Sequence[T], limit: int, id_of: Any = None) -> tuple[list[T], str
     args["cursor"] = [encode_cursor(last_id)]
     args["limit"] = [str(limit)]
     assert request.endpoint is not None
-    url = url_for(request.endpoint, **(request.view_args or {}), **args)
+    url = url_for(request.endpoint, **(request.view_args or {}), **args)  # type: ignore[arg-type]
     g.api_next_page = url  # the Link header (webapp.api.init_api)
     return items, url
 

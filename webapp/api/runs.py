@@ -62,8 +62,10 @@ class TransferSchema(ma.Schema):
 class StatusSchema(ma.Schema):
     run_id = ma.fields.Integer()
     outcome = ma.fields.String(
-        metadata={"description": "waiting, running, retrying, delivered, partly_failed, "
-        "failed, no_data or cancelled"}
+        metadata={
+            "description": "waiting, running, retrying, delivered, partly_failed, "
+            "failed, no_data or cancelled"
+        }
     )
     label = ma.fields.String(metadata={"description": "As the pages say it"})
     creation_status = ma.fields.String()
@@ -206,7 +208,10 @@ def get_run_status(run_id: int) -> dict[str, Any]:
 
 @bp.route("/runs/<int:run_id>/files")
 @api_permission(SYNC_VIEW)
-@bp.response(200, ma.Schema.from_dict({"items": ma.fields.List(ma.fields.Nested(FileSchema))}, name="FileList"))
+@bp.response(
+    200,
+    ma.Schema.from_dict({"items": ma.fields.List(ma.fields.Nested(FileSchema))}, name="FileList"),
+)
 def list_files(run_id: int) -> dict[str, Any]:
     """The run's files: originals (downloadable) and the deliverables made from them."""
     return {"items": runs.get_instance(run_id, acting_user()).files}
@@ -239,5 +244,3 @@ def retransfer(body: dict[str, Any], run_id: int) -> Any:
         instance, user=acting_user(), destination_id=body.get("destination_id")
     )
     return {"items": started}, 202
-
-

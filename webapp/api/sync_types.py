@@ -12,7 +12,9 @@ from loyalty.errors import NotFound
 from webapp.api.auth import api_permission
 from webapp.services.permissions import SYNC_VIEW
 
-bp = Blueprint("api_sync_types", __name__, url_prefix="/api/v1/sync-types", description="Sync types")
+bp = Blueprint(
+    "api_sync_types", __name__, url_prefix="/api/v1/sync-types", description="Sync types"
+)
 
 
 class OptionSchema(ma.Schema):

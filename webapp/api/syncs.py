@@ -55,7 +55,7 @@ class SyncCreate(Strict):
     params = ma.fields.Dict(
         keys=ma.fields.String(),
         load_default=dict,
-        metadata={"description": "The type's scope, e.g. {\"descriptor_id\": 7}"},
+        metadata={"description": 'The type\'s scope, e.g. {"descriptor_id": 7}'},
     )
 
 
@@ -137,7 +137,11 @@ def get_sync(sync_id: int) -> Response:
 @api_permission(SYNC_CONFIGURE)
 @bp.arguments(SyncPatch)
 @bp.response(200, SyncSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@bp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+@bp.doc(
+    parameters=[
+        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+    ]
+)
 def update_sync(body: dict[str, Any], sync_id: int) -> Response:
     """Change settings and type options; all or nothing. Needs If-Match."""
     sync = load(sync_id, for_update=True)

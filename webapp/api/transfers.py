@@ -78,5 +78,3 @@ def retry_transfer(transfer_id: int) -> Any:
 def cancel_transfer(transfer_id: int) -> Any:
     """Cancel a transfer that waits or retries; 409 when it is sending or done."""
     return _act(transfer_id, run_actions.cancel_transfer)
-
-

@@ -44,7 +44,9 @@ UserPage = page_schema(UserSchema, "UserPage")
 
 class UserCreate(Strict):
     email = ma.fields.String(required=True)
-    role = ma.fields.String(required=True, metadata={"description": "support, sync_manager or viewer"})
+    role = ma.fields.String(
+        required=True, metadata={"description": "support, sync_manager or viewer"}
+    )
     name = ma.fields.String(load_default="")
     password = ma.fields.String(
         load_only=True, metadata={"description": "Left out: one is generated and returned once"}

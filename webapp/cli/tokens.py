@@ -105,4 +105,7 @@ def revoke(token_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({**_row(token), "changed": changed}, indent=2))
     else:
-        click.echo(f"Token {token.id} “{token.name}” " + ("revoked." if changed else "was already revoked."))
+        click.echo(
+            f"Token {token.id} “{token.name}” "
+            + ("revoked." if changed else "was already revoked.")
+        )

@@ -54,7 +54,12 @@ def make_token(app: Flask, make_user: Callable[..., Any]) -> Callable[..., tuple
     ) -> tuple[Any, str]:
         owner = user if user is not None else make_user(role)
         token, text = tokens.create_token(
-            owner, name or f"test {len(tokens.list_tokens(owner)) + 1}", scopes, days, user=None, actor="test"
+            owner,
+            name or f"test {len(tokens.list_tokens(owner)) + 1}",
+            scopes,
+            days,
+            user=None,
+            actor="test",
         )
         db.session.commit()
         return token, text

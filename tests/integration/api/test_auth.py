@@ -185,9 +185,11 @@ def test_last_use_and_the_token_name_in_the_audit_log(
 def test_only_a_hash_is_stored(make_token: Callable[..., Any]) -> None:
     token, text = make_token("viewer")
     assert text.startswith("lsync_") and tokens.well_formed(text)
-    row = db.session.execute(
-        db.text("SELECT * FROM api_tokens WHERE id = :id"), {"id": token.id}
-    ).mappings().one()
+    row = (
+        db.session.execute(db.text("SELECT * FROM api_tokens WHERE id = :id"), {"id": token.id})
+        .mappings()
+        .one()
+    )
     assert text not in str(dict(row)) and text[6:] not in str(dict(row))
     assert row["secret_hash"] == tokens.hash_token(text)
 
@@ -216,6 +218,9 @@ def test_request_ids_are_echoed_when_sane_and_generated_otherwise(
     echoed = api.get("/syncs", headers={"X-Request-Id": "job-42.attempt-1"})
     assert echoed.headers["X-Request-Id"] == "job-42.attempt-1"
     generated = api.get("/syncs", headers={"X-Request-Id": "bad id; <script>"})
-    assert generated.headers["X-Request-Id"] != "bad id; <script>" and len(generated.headers["X-Request-Id"]) == 32
+    assert (
+        generated.headers["X-Request-Id"] != "bad id; <script>"
+        and len(generated.headers["X-Request-Id"]) == 32
+    )
     problem = api.get("/syncs/12345", headers={"X-Request-Id": "trace-0001"})
     assert problem.json["request_id"] == "trace-0001"

@@ -55,7 +55,9 @@ def test_cursor_pages_cover_every_run_once_newest_first(
     expected = [
         r.id
         for r in db.session.scalars(
-            db.select(SyncInstance).where(SyncInstance.sync_id == sync.id).order_by(SyncInstance.id.desc())
+            db.select(SyncInstance)
+            .where(SyncInstance.sync_id == sync.id)
+            .order_by(SyncInstance.id.desc())
         )
     ]
     assert seen == expected
@@ -77,9 +79,13 @@ def test_two_editors_cannot_overwrite_each_other(
     assert bob.get(f"/syncs/{sync.id}").headers["ETag"] == etag
     missing = alice.patch(f"/syncs/{sync.id}", json={"execution_time": "04:00"})
     assert missing.status_code == 428
-    first = alice.patch(f"/syncs/{sync.id}", json={"execution_time": "04:00"}, headers={"If-Match": etag})
+    first = alice.patch(
+        f"/syncs/{sync.id}", json={"execution_time": "04:00"}, headers={"If-Match": etag}
+    )
     assert first.status_code == 200 and first.headers["ETag"] != etag
-    second = bob.patch(f"/syncs/{sync.id}", json={"execution_time": "05:00"}, headers={"If-Match": etag})
+    second = bob.patch(
+        f"/syncs/{sync.id}", json={"execution_time": "05:00"}, headers={"If-Match": etag}
+    )
     assert second.status_code == 412
     assert second.mimetype == "application/problem+json"
     db.session.expire_all()
@@ -88,7 +94,9 @@ def test_two_editors_cannot_overwrite_each_other(
     db.session.get(Sync, sync.id).timezone = "Europe/Berlin"
     db.session.commit()
     stale = alice.patch(
-        f"/syncs/{sync.id}", json={"execution_time": "06:00"}, headers={"If-Match": first.headers["ETag"]}
+        f"/syncs/{sync.id}",
+        json={"execution_time": "06:00"},
+        headers={"If-Match": first.headers["ETag"]},
     )
     assert stale.status_code == 412
 
@@ -115,7 +123,9 @@ def test_destination_errors_name_each_field_and_store_nothing(
     unknown = api.post(f"/syncs/{sync.id}/destinations", json={"name": "x", "colour": "red"})
     assert unknown.status_code == 422 and "colour" in unknown.json["errors"]
     not_json = api.post(
-        f"/syncs/{sync.id}/destinations", data="{not json", headers={"Content-Type": "application/json"}
+        f"/syncs/{sync.id}/destinations",
+        data="{not json",
+        headers={"Content-Type": "application/json"},
     )
     assert not_json.status_code in (400, 422) and not_json.mimetype == "application/problem+json"
     db.session.expire_all()
@@ -145,7 +155,9 @@ def test_destination_patch_keeps_the_password_and_needs_if_match(
     assert "old-password" not in got.text
     assert api.patch(f"/destinations/{destination.id}", json={"retries": 2}).status_code == 428
     changed = api.patch(
-        f"/destinations/{destination.id}", json={"retries": 2}, headers={"If-Match": got.headers["ETag"]}
+        f"/destinations/{destination.id}",
+        json={"retries": 2},
+        headers={"If-Match": got.headers["ETag"]},
     )
     assert changed.status_code == 200, changed.text
     assert changed.json["retries"] == 2 and changed.json["has_password"] is True
@@ -161,9 +173,7 @@ def test_destination_patch_keeps_the_password_and_needs_if_match(
     assert moved.status_code == 422 and "password" in moved.json["errors"]
 
 
-def test_cancel_a_waiting_run_then_409(
-    api_as: Callable[..., Api], platform_test_type: Any
-) -> None:
+def test_cancel_a_waiting_run_then_409(api_as: Callable[..., Api], platform_test_type: Any) -> None:
     sync = _sync()
     api = api_as("sync_manager")
     started = api.post(f"/syncs/{sync.id}/runs")

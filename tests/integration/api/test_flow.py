@@ -35,7 +35,9 @@ def _poll_test(api: Api, started: Any, run_jobs: Callable[[], None]) -> dict[str
 def _pin(api: Api, destination_id: int, fields: dict[str, Any]) -> dict[str, Any]:
     current = api.get(f"/destinations/{destination_id}")
     pinned = api.patch(
-        f"/destinations/{destination_id}", json=fields, headers={"If-Match": current.headers["ETag"]}
+        f"/destinations/{destination_id}",
+        json=fields,
+        headers={"If-Match": current.headers["ETag"]},
     )
     assert pinned.status_code == 200, pinned.text
     return dict(pinned.json)
@@ -134,7 +136,8 @@ def test_create_configure_run_download_retransfer_and_audit(
         again = _poll_test(
             api,
             api.post(
-                f"/syncs/{sync_id}/connection-tests", json={"destination_id": destination.json["id"]}
+                f"/syncs/{sync_id}/connection-tests",
+                json={"destination_id": destination.json["id"]},
             ),
             run_jobs,
         )
@@ -167,7 +170,9 @@ def test_create_configure_run_download_retransfer_and_audit(
     final = _poll_run(api, run_id, run_jobs)
     assert final["outcome"] == "delivered", final
     assert list(received(sftp_local).values()) == [digest]
-    rounds = {(t["destination_name"], t["round"]) for t in api.get(f"/runs/{run_id}").json["transfers"]}
+    rounds = {
+        (t["destination_name"], t["round"]) for t in api.get(f"/runs/{run_id}").json["transfers"]
+    }
     assert rounds == {("Partner SFTP", 1), ("Partner FTPS", 1), ("Partner SFTP", 2)}
 
     events = api.get(f"/audit-events?sync={sync_id}&limit=200").json["items"]
@@ -186,4 +191,6 @@ def test_create_configure_run_download_retransfer_and_audit(
     # which the worker records as it runs them).
     writes = [e for e in events if e["user_id"] is not None and e["action"] != "destination.test"]
     assert len(writes) >= 7
-    assert all(e["detail"].get("api_token", {}).get("name") == "deploy script" for e in writes), writes
+    assert all(e["detail"].get("api_token", {}).get("name") == "deploy script" for e in writes), (
+        writes
+    )

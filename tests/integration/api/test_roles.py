@@ -28,7 +28,9 @@ def api_routes(app: Flask) -> list[tuple[str, str, tuple[str, ...]]]:
         needed = getattr(app.view_functions[rule.endpoint], API_PERMISSIONS_ATTRIBUTE, None)
         if needed is None:
             continue
-        url = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "1" if "id" in m.group(1) else "x", rule.rule)
+        url = re.sub(
+            r"<(?:[^:>]+:)?([^>]+)>", lambda m: "1" if "id" in m.group(1) else "x", rule.rule
+        )
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             routes.append((method, url, needed))
     return routes

@@ -61,9 +61,7 @@ def snapshot() -> str:
 
 
 @pytest.fixture
-def seeded(
-    app: Flask, make_token: Callable[..., Any], platform_test_type: Any
-) -> dict[str, Any]:
+def seeded(app: Flask, make_token: Callable[..., Any], platform_test_type: Any) -> dict[str, Any]:
     from webapp.models.syncs import Sync
 
     app.config["API_RATE_LIMIT"] = "100000 per minute"
@@ -112,7 +110,7 @@ def test_every_operation_conforms_and_refusals_store_nothing(
             suppress_health_check=list(HealthCheck),
             derandomize=True,
         )
-        def run(case: Any) -> None:
+        def run(case: Any, label: str = label) -> None:
             before = snapshot()
             response = case.call(headers=seeded)
             case.validate_response(response, checks=checks, headers=seeded)

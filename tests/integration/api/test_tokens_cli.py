@@ -24,8 +24,19 @@ def test_create_list_revoke_with_json(
     owner = make_user("sync_manager")
     created = runner.invoke(
         args=[
-            "tokens", "create", "--user", owner.email, "--name", "ci",
-            "--scope", "sync.view", "--scope", "sync.run", "--expires-days", "7", "--json",
+            "tokens",
+            "create",
+            "--user",
+            owner.email,
+            "--name",
+            "ci",
+            "--scope",
+            "sync.view",
+            "--scope",
+            "sync.run",
+            "--expires-days",
+            "7",
+            "--json",
         ]
     )
     assert created.exit_code == 0, created.output
@@ -44,7 +55,9 @@ def test_create_list_revoke_with_json(
     assert revoked.exit_code == 0, revoked.output
     assert json.loads(revoked.output)["state"] == "revoked"
     assert Api(client, text).get("/syncs").status_code == 401
-    actors = {e.actor for e in db.session.query(AuditEvent).filter(AuditEvent.action.like("token.%"))}
+    actors = {
+        e.actor for e in db.session.query(AuditEvent).filter(AuditEvent.action.like("token.%"))
+    }
     assert all(a.startswith("cli") for a in actors)
 
 

@@ -25,7 +25,9 @@ def _user() -> Any:
     return current_user._get_current_object()
 
 
-def _page(errors: dict[str, str] | None = None, created: str | None = None, status: int = 200) -> tuple[str, int]:
+def _page(
+    errors: dict[str, str] | None = None, created: str | None = None, status: int = 200
+) -> tuple[str, int]:
     user = _user()
     offered = [p for p in ALL_PERMISSIONS if p in tokens.role_scopes(user)]
     return (
