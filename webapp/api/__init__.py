@@ -134,6 +134,16 @@ def init_api(app: Flask) -> None:
         url = g.pop("api_next_page", None)
         if url:
             response.headers["Link"] = f'<{url}>; rel="next"'
+        if request.path.startswith(API_PREFIX + "/"):
+            token = g.get("api_token")
+            # One line per API request; the request id is on the record (request_id).
+            app.logger.info(
+                "api %s %s -> %s token=%s",
+                request.method,
+                request.path,
+                response.status_code,
+                token.id if token is not None else "-",
+            )
         return response
 
     @app.teardown_request

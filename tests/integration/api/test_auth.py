@@ -224,3 +224,13 @@ def test_request_ids_are_echoed_when_sane_and_generated_otherwise(
     )
     problem = api.get("/syncs/12345", headers={"X-Request-Id": "trace-0001"})
     assert problem.json["request_id"] == "trace-0001"
+
+
+def test_log_records_carry_the_request_id(
+    client: FlaskClient, make_token: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    _token, text = make_token("viewer")
+    with caplog.at_level("INFO"):
+        Api(client, text).get("/syncs", headers={"X-Request-Id": "log-trace-77"})
+    lines = [r for r in caplog.records if r.getMessage().startswith("api GET /api/v1/syncs")]
+    assert lines and all(getattr(r, "request_id", None) == "log-trace-77" for r in lines)
