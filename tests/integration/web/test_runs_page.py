@@ -315,7 +315,11 @@ def test_a_viewer_sees_no_actions_and_gets_403(
         assert "Retry now" not in page and "/cancel" not in page
     before = _actions()
     a, b = failing.transfers
-    for url in (f"/runs/{pending.id}/cancel", f"/transfers/{a.id}/retry", f"/transfers/{b.id}/cancel"):
+    for url in (
+        f"/runs/{pending.id}/cancel",
+        f"/transfers/{a.id}/retry",
+        f"/transfers/{b.id}/cancel",
+    ):
         assert client.post(url).status_code == 403
     assert _actions() == before
     assert db.session.get(SyncInstance, pending.id).creation_status == CreationStatus.PENDING
