@@ -24,6 +24,7 @@ from webapp.extensions import db
 from webapp.models.runs import RunOutcome, SyncInstance, Transfer, Trigger
 from webapp.models.syncs import Sync
 from webapp.models.users import User
+from webapp.services import run_status
 from webapp.services.permissions import SYNC_VIEW, require
 
 PAGE_SIZE = 50
@@ -130,7 +131,6 @@ def search(flt: RunFilter, user: User | None, page_size: int = PAGE_SIZE) -> Run
         .join(Sync, SyncInstance.sync_id == Sync.id)
         .options(
             contains_eager(SyncInstance.sync),
-            selectinload(SyncInstance.transfers),
             selectinload(SyncInstance.requested_by),
         )
     )
@@ -160,6 +160,7 @@ def search(flt: RunFilter, user: User | None, page_size: int = PAGE_SIZE) -> Run
     )
     more = len(rows) > page_size
     rows = rows[:page_size]
+    run_status.load_transfers(db.session, rows)
     return RunPage(runs=rows, next_before=rows[-1].id if more and rows else None, filter=flt)
 
 

@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 import exporters
 from exporters.base import OptionsInvalid, SyncType
@@ -233,9 +232,7 @@ def last_runs(items: list[Sync]) -> dict[int, SyncInstance]:
         .scalar_subquery()
     )
     runs = db.session.scalars(
-        select(SyncInstance)
-        .options(selectinload(SyncInstance.transfers))  # their combined status (issue 14)
-        .where(SyncInstance.id.in_(select(newest).where(Sync.id.in_(ids))))
+        select(SyncInstance).where(SyncInstance.id.in_(select(newest).where(Sync.id.in_(ids))))
     )
     return {run.sync_id: run for run in runs}
 
