@@ -104,9 +104,8 @@ def test_existing_runs_are_numbered_and_judged(old_database: Any) -> None:
                         )
                     )
                 )
-        with pytest.raises(sa.exc.IntegrityError):
-            with c.begin_nested():
-                c.execute(sa.update(runs).where(runs.c.id == 6).values(creation_status="cancelled"))
+        with pytest.raises(sa.exc.IntegrityError), c.begin_nested():
+            c.execute(sa.update(runs).where(runs.c.id == 6).values(creation_status="cancelled"))
     upgrade()
     with engine.connect() as c:
         got = c.execute(
