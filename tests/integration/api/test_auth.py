@@ -234,3 +234,46 @@ def test_log_records_carry_the_request_id(
         Api(client, text).get("/syncs", headers={"X-Request-Id": "log-trace-77"})
     lines = [r for r in caplog.records if r.getMessage().startswith("api GET /api/v1/syncs")]
     assert lines and all(getattr(r, "request_id", None) == "log-trace-77" for r in lines)
+
+
+def test_csrf_does_not_apply_to_the_api_but_still_to_the_pages(
+    app: Any,
+    client: FlaskClient,
+    make_user: Callable[..., Any],
+    make_token: Callable[..., Any],
+    login: Callable[[Any], FlaskClient],
+) -> None:
+    sync = _sync()
+    _token, text = make_token("sync_manager")
+    manager = make_user("sync_manager")
+    login(manager)
+    app.config["WTF_CSRF_ENABLED"] = True
+    # The page's toggle without a CSRF token is refused ...
+    page = client.post(f"/syncs/{sync.id}/enabled", data={"enabled": "1"})
+    assert page.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Sync, sync.id).enabled is False
+    # ... the API needs none: a bearer token cannot be sent by another site's form.
+    assert Api(client, text).post(f"/syncs/{sync.id}/enable").status_code == 200
+
+
+def test_the_tokens_page_refuses_bad_input_and_others_tokens(
+    client: FlaskClient,
+    make_user: Callable[..., Any],
+    make_token: Callable[..., Any],
+    login: Callable[[Any], FlaskClient],
+) -> None:
+    viewer, other = make_user("viewer"), make_user("support")
+    others_token, _ = make_token(user=other, name="theirs")
+    login(viewer)
+    refused = client.post("/account/tokens", data={"name": "", "scopes": ["sync.run"]})
+    assert refused.status_code == 422
+    assert "Token name" in refused.text and "sync.run" in refused.text
+    assert tokens.list_tokens(viewer) == []
+    assert client.post(f"/account/tokens/{others_token.id}/revoke").status_code == 404
+    db.session.expire_all()
+    assert tokens.state(others_token) == "active"
+    created = client.post("/account/tokens", data={"name": "mine", "scopes": ["sync.view"]})
+    assert created.status_code == 200 and 'id="new-token"' in created.text
+    assert [t.name for t in tokens.list_tokens(viewer)] == ["mine"]
+    assert 'id="new-token"' not in client.get("/account/tokens").text
