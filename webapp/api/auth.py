@@ -24,7 +24,7 @@ from webapp.extensions import db, login_manager
 from webapp.models.tokens import ApiToken
 from webapp.models.users import User
 from webapp.services import tokens
-from webapp.services.permissions import ALL_PERMISSIONS, PERMISSION_ATTRIBUTE
+from webapp.services.permissions import ALL_PERMISSIONS, PERMISSION_ATTRIBUTE, SYNC_VIEW
 
 F = TypeVar("F", bound=Callable[..., Any])
 API_PERMISSIONS_ATTRIBUTE = "_api_permissions"
@@ -87,10 +87,18 @@ def check_request() -> Response | None:
     # Services and the audit log see the token's owner as the acting user; a session
     # cookie sent along is ignored.
     login_manager._update_request_context_with_user(result.user)
-    for permission in permissions:
+    for permission in implied(permissions):
         if not tokens.allows(result, permission):
             return forbidden(permission, result)
     return None
+
+
+def implied(permissions: tuple[str, ...]) -> tuple[str, ...]:
+    """Every sync action shows the sync: a ``sync.*`` route needs ``sync.view`` too, so a
+    token without it learns nothing about which syncs exist (403 before any lookup)."""
+    if SYNC_VIEW not in permissions and any(p.startswith("sync.") for p in permissions):
+        return (SYNC_VIEW, *permissions)
+    return permissions
 
 
 def api_permission(*permissions: str) -> Callable[[F], F]:
@@ -110,7 +118,7 @@ def api_permission(*permissions: str) -> Callable[[F], F]:
         def guarded(*args: Any, **kwargs: Any) -> Any:
             token = g.get("api_token")
             if not isinstance(token, ApiToken) or not all(
-                tokens.allows(token, p) for p in permissions
+                tokens.allows(token, p) for p in implied(permissions)
             ):
                 refused = check_request()
                 if refused is not None:

@@ -28,7 +28,12 @@ from webapp.extensions import db
 from webapp.models.tokens import ApiToken
 from webapp.models.users import Role, User
 from webapp.services import audit
-from webapp.services.permissions import ALL_PERMISSIONS, ROLE_PERMISSIONS, has_permission
+from webapp.services.permissions import (
+    ALL_PERMISSIONS,
+    ROLE_PERMISSIONS,
+    SYNC_VIEW,
+    has_permission,
+)
 
 PREFIX = "lsync_"
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -108,6 +113,9 @@ def create_token(
             errors["name"] = f"You already have a token named “{name}”; choose another name."
     allowed = role_scopes(owner)
     wanted = sorted(set(scopes)) if scopes else sorted(allowed)
+    if any(s.startswith("sync.") for s in wanted) and SYNC_VIEW not in wanted:
+        # Every sync action shows the sync (the API asks for both on those routes).
+        wanted = sorted({*wanted, SYNC_VIEW})
     unknown = [s for s in wanted if s not in ALL_PERMISSIONS]
     if unknown:
         errors["scopes"] = f"Unknown permission {', '.join(unknown)}."

@@ -277,3 +277,19 @@ def test_the_tokens_page_refuses_bad_input_and_others_tokens(
     assert created.status_code == 200 and 'id="new-token"' in created.text
     assert [t.name for t in tokens.list_tokens(viewer)] == ["mine"]
     assert 'id="new-token"' not in client.get("/account/tokens").text
+
+
+def test_every_sync_action_needs_sync_view_too(
+    client: FlaskClient, make_user: Callable[..., Any], make_token: Callable[..., Any]
+) -> None:
+    sync = _sync()
+    token, text = make_token("sync_manager", scopes=["sync.configure"])
+    assert token.scopes == ["sync.configure", "sync.view"]  # added at creation
+    # A token stored without it (scopes narrowed by hand) is refused before any lookup.
+    token.scopes = ["sync.configure"]
+    db.session.commit()
+    api = Api(client, text)
+    existing = api.get(f"/syncs/{sync.id}/destinations")
+    missing = api.get(f"/syncs/{sync.id + 1000}/destinations")
+    assert existing.status_code == missing.status_code == 403
+    assert "'sync.view'" in existing.json["detail"]
