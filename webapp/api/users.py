@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import url_for
+from flask import Response, json, url_for
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -104,7 +104,9 @@ def create_user(body: dict[str, Any]) -> Any:
     db.session.commit()
     data: dict[str, Any] = UserSchema().dump(user)
     data["password"] = None if body.get("password") else password
-    return data, 201, {"Location": url_for("api_users.get_user", user_id=user.id)}
+    response = Response(json.dumps(data), status=201, mimetype="application/json")
+    response.headers["Location"] = url_for("api_users.get_user", user_id=user.id)
+    return response
 
 
 @bp.route("/users/<int:user_id>")

@@ -238,3 +238,42 @@ def test_unknown_api_paths_and_methods_answer_in_problem_json(client: FlaskClien
     assert wrong.status_code == 405 and wrong.mimetype == "application/problem+json"
     # The pages keep their HTML errors.
     assert client.get("/no-such-page").mimetype == "text/html"
+
+
+def test_users_through_the_api_follow_the_users_rules(api_as: Callable[..., Api]) -> None:
+    api = api_as("support")
+    created = api.post("/users", json={"email": "New@Example.com", "role": "viewer"})
+    assert created.status_code == 201, created.text
+    assert created.json["email"] == "new@example.com" and len(created.json["password"]) >= 10
+    user_id = created.json["id"]
+    assert "password" not in api.get(f"/users/{user_id}").json
+    duplicate = api.post("/users", json={"email": "new@example.com", "role": "viewer"})
+    assert duplicate.status_code == 422 and "already exists" in duplicate.json["errors"]["email"]
+    changed = api.patch(f"/users/{user_id}", json={"role": "sync_manager", "active": False})
+    assert changed.status_code == 200 and changed.json["role"] == "sync_manager"
+    assert changed.json["active"] is False
+    roles = api.get("/roles").json
+    assert {r["key"] for r in roles["items"]} == {"support", "sync_manager", "viewer"}
+    # The last active support user cannot lose the role (the services' rule).
+    supports = [u for u in api.get("/users").json["items"] if u["role"] == "support"]
+    (me,) = supports
+    refused = api.patch(f"/users/{me['id']}", json={"role": "viewer"})
+    assert refused.status_code == 422 and "last active support" in refused.json["errors"]["role"]
+
+
+def test_audit_csv_export_is_filtered_and_safe_for_spreadsheets(
+    api_as: Callable[..., Api], platform_test_type: Any
+) -> None:
+    api = api_as("support")
+    sync = api.post("/syncs", json={"type": "platform_test", "name": "=HYPERLINK(1)"}).json
+    exported = api.get(f"/audit-events.csv?sync={sync['id']}")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    lines = exported.text.strip().splitlines()
+    assert lines[0].startswith("id,at,actor,user_id,action")
+    assert len(lines) == 2 and ",sync.create," in lines[1]
+    import csv
+    import io
+
+    (row,) = list(csv.DictReader(io.StringIO(exported.text)))
+    assert row["action"] == "sync.create" and '"name": "=HYPERLINK(1)"' in row["detail"]
+    assert not any(value.startswith(("=", "+", "@")) for value in row.values())
