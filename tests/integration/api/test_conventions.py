@@ -277,3 +277,17 @@ def test_audit_csv_export_is_filtered_and_safe_for_spreadsheets(
     (row,) = list(csv.DictReader(io.StringIO(exported.text)))
     assert row["action"] == "sync.create" and '"name": "=HYPERLINK(1)"' in row["detail"]
     assert not any(value.startswith(("=", "+", "@")) for value in row.values())
+
+
+def test_delete_a_sync_checks_if_match_when_sent(
+    api_as: Callable[..., Api], platform_test_type: Any
+) -> None:
+    api = api_as("support")
+    sync = api.post("/syncs", json={"type": "platform_test", "name": "Short-lived"})
+    sync_id = sync.json["id"]
+    api.post(f"/syncs/{sync_id}/enable")
+    stale = api.delete(f"/syncs/{sync_id}", headers={"If-Match": sync.headers["ETag"]})
+    assert stale.status_code == 412
+    assert api.get(f"/syncs/{sync_id}").status_code == 200
+    assert api.delete(f"/syncs/{sync_id}").status_code == 204
+    assert api.get(f"/syncs/{sync_id}").status_code == 404
