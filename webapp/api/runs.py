@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from loyalty.errors import ValidationError
+from webapp.api import API_PREFIX
 from webapp.api.auth import acting_user, api_permission
 from webapp.api.common import Aware, Strict
 from webapp.api.pagination import PageArgs, page, page_schema
@@ -93,7 +94,7 @@ class RunSchema(ma.Schema):
     rows_written = ma.fields.Integer(allow_none=True)
     error = ma.fields.String(allow_none=True)
     note = ma.fields.String(allow_none=True)
-    status_url = ma.fields.Function(lambda r: url_for("api_runs.get_run_status", run_id=r.id))
+    status_url = ma.fields.Function(lambda r: f"{API_PREFIX}/runs/{r.id}/status")
 
 
 class RunDetailSchema(RunSchema):

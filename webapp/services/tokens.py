@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from loyalty.db import utcnow
 from loyalty.errors import NotFound, ValidationError
@@ -228,7 +229,11 @@ def authenticate(text: str | None, remote_addr: str | None) -> ApiToken | Refusa
         return Refusal("missing", "Send an API token: Authorization: Bearer lsync_….")
     if not well_formed(text):
         return Refusal("malformed", "That is not an API token (they look like lsync_…).")
-    token = db.session.scalar(select(ApiToken).where(ApiToken.secret_hash == hash_token(text)))
+    token = db.session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))  # one query for the token and its owner
+        .where(ApiToken.secret_hash == hash_token(text))
+    )
     if token is None:
         return Refusal("unknown", "This API token is not known; it may have been deleted.")
     now = utcnow()
