@@ -9,6 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+# The run tests' in-process burst worker, shared (the flow test runs real jobs).
+from tests.integration.runs.conftest import run_jobs  # noqa: F401
 from webapp.extensions import db
 from webapp.services import tokens
 

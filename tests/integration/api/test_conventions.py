@@ -224,13 +224,6 @@ def test_retry_now_a_failed_transfer(
     assert api.post(f"/transfers/{transfer['id']}/cancel").status_code == 409
 
 
-@pytest.fixture
-def run_jobs(app: Any) -> Callable[[], None]:
-    from tests.integration.runs.conftest import run_jobs as fixture
-
-    return fixture.__wrapped__(app)  # type: ignore[attr-defined]
-
-
 def test_unknown_api_paths_and_methods_answer_in_problem_json(client: FlaskClient) -> None:
     missing = client.get("/api/v1/no-such-thing")
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"

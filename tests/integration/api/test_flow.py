@@ -15,13 +15,6 @@ from tests.integration.runs.conftest import received
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-@pytest.fixture
-def run_jobs(app: Any) -> Callable[[], None]:
-    from tests.integration.runs.conftest import run_jobs as fixture
-
-    return fixture.__wrapped__(app)  # type: ignore[attr-defined]
-
-
 def _poll_test(api: Api, started: Any, run_jobs: Callable[[], None]) -> dict[str, Any]:
     assert started.status_code == 202, started.text
     assert started.json["status"] == "pending"
