@@ -14,7 +14,7 @@ from flask_migrate import downgrade, upgrade
 
 from webapp import create_app
 
-BEFORE = "65edab6a78af"
+BEFORE = "b7d4e2a91c03"  # the revision b7d2e4c81f09 follows
 
 
 def _row(table: sa.Table, **values: Any) -> dict[str, Any]:
