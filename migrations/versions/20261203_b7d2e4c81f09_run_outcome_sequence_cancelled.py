@@ -1,7 +1,7 @@
 """runs: cancelled status, per-sync run numbers, stored outcome (issue 14)
 
 Revision ID: b7d2e4c81f09
-Revises: 65edab6a78af
+Revises: b7d4e2a91c03
 Create Date: 2026-12-03 10:00:00
 
 Adds "cancelled" to the creation and transfer statuses (their CHECK constraints are
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d2e4c81f09'
-down_revision = '65edab6a78af'
+down_revision = 'b7d4e2a91c03'
 branch_labels = None
 depends_on = None
 
