@@ -14,7 +14,8 @@ from flask_migrate import downgrade, upgrade
 
 from webapp import create_app
 
-BEFORE = "b7d4e2a91c03"  # the revision b7d2e4c81f09 follows
+BEFORE = "65edab6a78af"  # two steps up: another migration runs first
+PREVIOUS = "b7d4e2a91c03"  # the revision before this one
 
 
 def _row(table: sa.Table, **values: Any) -> dict[str, Any]:
@@ -127,7 +128,7 @@ def test_existing_runs_are_numbered_and_judged(old_database: Any) -> None:
     with engine.begin() as c:
         c.execute(sa.text("UPDATE sync_instances SET creation_status = 'cancelled' WHERE id = 6"))
         c.execute(sa.text("UPDATE transfers SET status = 'cancelled' WHERE instance_id = 5"))
-    downgrade(revision=BEFORE)
+    downgrade(revision=PREVIOUS)
     with engine.connect() as c:
         assert (
             c.scalar(sa.text("SELECT creation_status FROM sync_instances WHERE id = 6")) == "failed"
