@@ -6,9 +6,11 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+from flask import current_app
+from redis import RedisError
 
 from loyalty.errors import NotFound, ValidationError
 from webapp.extensions import db
@@ -29,6 +31,24 @@ def service_errors() -> Iterator[None]:
         db.session.rollback()
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
+    except RedisError as exc:
+        db.session.rollback()
+        redis_down(exc)
+
+
+# EX_TEMPFAIL (sysexits.h): try again later; what a supervisor or a script can retry on.
+REDIS_DOWN_STATUS = 75
+
+
+def redis_down(exc: BaseException | None = None, saved: str = "") -> NoReturn:
+    """Exit 75 with one clear line, never a traceback, when Redis does not answer."""
+    url = current_app.config.get("REDIS_URL", "")
+    where = url.split("@")[-1] if url else "?"  # never the password of redis://:pw@host
+    reason = f" ({type(exc).__name__})" if exc is not None else ""
+    click.echo(
+        f"Error: Redis at {where} is not answering{reason}. {saved}".rstrip(), err=True
+    )
+    sys.exit(REDIS_DOWN_STATUS)
 
 
 def read_secret(prompt: str, confirm: bool = True) -> str:
