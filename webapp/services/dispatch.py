@@ -85,22 +85,28 @@ def transfer_timeout(transfer: Transfer) -> int:
     return int(10 * 60 + (transfer.bytes_total or 0) / 1_000_000)
 
 
-def enqueue_build(instance: SyncInstance) -> str:
-    instance.job_id = _enqueue(
+def enqueue_build(instance: SyncInstance, job_id: str | None = None) -> str:
+    """Queue the run's build (under ``job_id`` when the caller claimed one)."""
+    instance.job_id = job_id or new_job_id("build", instance.id)
+    enqueue_as(
         "builds",
         BUILD_JOB,
         instance.id,
+        instance.job_id,
         timeout=build_timeout(instance),
         description=f"build sync {instance.sync_id} run {instance.id}",
     )
     return instance.job_id
 
 
-def enqueue_transfer(transfer: Transfer) -> str:
-    transfer.job_id = _enqueue(
+def enqueue_transfer(transfer: Transfer, job_id: str | None = None) -> str:
+    """Queue one attempt of the transfer (under ``job_id`` when the caller claimed one)."""
+    transfer.job_id = job_id or new_job_id("transfer", transfer.id)
+    enqueue_as(
         "transfers",
         TRANSFER_JOB,
         transfer.id,
+        transfer.job_id,
         timeout=transfer_timeout(transfer),
         description=f"transfer run {transfer.instance_id} to {transfer.destination_name}",
     )
