@@ -90,18 +90,25 @@ def worker_command(burst: bool, simple: bool) -> None:
         pass
     engine.dispose()
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    worker_class = SimpleWorker if simple else Worker
     names = worker_queue_names()
     try:
         redis_client().ping()
-        worker = worker_class(
-            names, connection=redis_client(), name=f"{queue_prefix()}-{uuid.uuid4().hex[:12]}"
-        )
+        worker = install_worker(SimpleWorker if simple else Worker)
     except RedisError as exc:
         redis_down(exc)
     click.echo(f"Worker on {', '.join(names)}")
     # RQ's own loop waits for a Redis that went away (with back-off) and goes on.
     worker.work(burst=burst, with_scheduler=False)
+
+
+def install_worker(worker_class: Any) -> Any:
+    """An RQ worker of this install: on its ticks, builds and transfers queues, under a
+    name carrying the install's prefix (its ``rq:worker:<name>`` record too)."""
+    return worker_class(
+        worker_queue_names(),
+        connection=redis_client(),
+        name=f"{queue_prefix()}-{uuid.uuid4().hex[:12]}",
+    )
 
 
 def _import_job_code() -> None:
