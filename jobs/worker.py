@@ -181,10 +181,8 @@ def _cancel_legacy_ticks() -> None:
 def scheduler_command(interval: int) -> None:
     """Run rq-scheduler with the minute tick registered; survives Redis restarts."""
     db.engine.dispose()
-    try:
-        redis_client().ping()
-    except RedisError as exc:
-        redis_down(exc)
+    # Never exits for Redis, not even at start: under `make run` a process that exits
+    # makes honcho stop the whole stack; it waits for Redis (with back-off) instead.
     run_scheduler(interval)
 
 

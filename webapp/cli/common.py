@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -42,8 +43,8 @@ REDIS_DOWN_STATUS = 75
 
 def redis_down(exc: BaseException | None = None, saved: str = "") -> NoReturn:
     """Exit 75 with one clear line, never a traceback, when Redis does not answer."""
-    url = current_app.config.get("REDIS_URL", "")
-    where = url.split("@")[-1] if url else "?"  # never the password of redis://:pw@host
+    parts = urlsplit(str(current_app.config.get("REDIS_URL") or ""))
+    where = f"{parts.hostname}:{parts.port or 6379}"  # never the password in the URL
     reason = f" ({type(exc).__name__})" if exc is not None else ""
     click.echo(
         f"Error: Redis at {where} is not answering{reason}. {saved}".rstrip(), err=True

@@ -41,6 +41,7 @@ def second_database(migrated_database: str, tmp_path: Path) -> Iterator[str]:
     """A second install's own, migrated database (SQLite file or PostgreSQL database)."""
     url = make_url(migrated_database)
     admin = None
+    name = ""
     if url.get_backend_name() == "sqlite":
         other = f"sqlite:///{tmp_path / 'second.db'}"
     else:
@@ -58,7 +59,7 @@ def second_database(migrated_database: str, tmp_path: Path) -> Iterator[str]:
     yield other
     if admin is not None:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}_second_{other.rsplit("_", 1)[-1]}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

@@ -116,6 +116,13 @@ def app_config(app_config: dict[str, Any], restartable_redis: RestartableRedis) 
     return {**app_config, "REDIS_URL": restartable_redis.url}
 
 
+@pytest.fixture(autouse=True)
+def revive_redis(app: Flask, restartable_redis: RestartableRedis) -> Iterator[None]:
+    """Torn down before the app (which flushes Redis): start a killed Redis again."""
+    yield
+    restartable_redis.ensure_running()
+
+
 @pytest.fixture
 def private_redis(restartable_redis: RestartableRedis) -> Iterator[RestartableRedis]:
     yield restartable_redis
