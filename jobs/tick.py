@@ -177,7 +177,9 @@ def enqueue_due_work(now: datetime) -> int:
     return count
 
 
-def _requeue(model: type[SyncInstance] | type[Transfer], row: SyncInstance | Transfer, lost: bool) -> bool:
+def _requeue(
+    model: type[SyncInstance] | type[Transfer], row: SyncInstance | Transfer, lost: bool
+) -> bool:
     """Queue ``row``'s job again when Redis no longer has it, exactly once.
 
     The claim is in the database, not in Redis (which is what lost the job): one
@@ -194,7 +196,7 @@ def _requeue(model: type[SyncInstance] | type[Transfer], row: SyncInstance | Tra
         return False  # Redis down: nothing can be queued now; the next minute tries again
     kind = "build" if model is SyncInstance else "transfer"
     new_id = dispatch.new_job_id(kind, row.id)
-    claim = db.session.execute(
+    claim = db.session.connection().execute(
         update(model)
         .where(
             model.id == row.id,

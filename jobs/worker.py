@@ -201,7 +201,9 @@ def run_scheduler(interval: int, stop: Any = None) -> None:
             if tick_id() not in scheduler:
                 register_tick()
                 if announced:
-                    click.echo(f"Scheduler: the tick was gone from Redis; registered it again ({tick_id()})")
+                    click.echo(
+                        f"Scheduler: the tick was gone from Redis; registered it again ({tick_id()})"
+                    )
             if not announced:
                 click.echo(
                     f"Scheduler: tick every {TICK_INTERVAL_SECONDS} s on {tick_queue_name()} "

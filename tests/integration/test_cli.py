@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from exporters.base import SyncType
-from webapp.services.installation import queue_prefix
 from webapp.extensions import db
 from webapp.models.syncs import Sync
 from webapp.models.users import Role
 from webapp.services import users
+from webapp.services.installation import queue_prefix
 
 
 def test_users_create_reads_password_from_stdin(runner: Any) -> None:

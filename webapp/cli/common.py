@@ -46,9 +46,7 @@ def redis_down(exc: BaseException | None = None, saved: str = "") -> NoReturn:
     parts = urlsplit(str(current_app.config.get("REDIS_URL") or ""))
     where = f"{parts.hostname}:{parts.port or 6379}"  # never the password in the URL
     reason = f" ({type(exc).__name__})" if exc is not None else ""
-    click.echo(
-        f"Error: Redis at {where} is not answering{reason}. {saved}".rstrip(), err=True
-    )
+    click.echo(f"Error: Redis at {where} is not answering{reason}. {saved}".rstrip(), err=True)
     sys.exit(REDIS_DOWN_STATUS)
 
 

@@ -36,8 +36,8 @@ from webapp.models.syncs import Destination
 from webapp.models.users import User
 from webapp.services import audit, destinations, secrets
 from webapp.services.address_policy import AddressRefused, checked_address
-from webapp.services.permissions import SYNC_CONFIGURE, require
 from webapp.services.installation import queue_prefix
+from webapp.services.permissions import SYNC_CONFIGURE, require
 from webapp.services.redis_client import redis_client
 
 TEST_TIMEOUT_SECONDS = 10.0

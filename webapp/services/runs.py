@@ -55,9 +55,7 @@ def start_manual_run(sync: Sync, *, user: User | None, actor: str | None = None)
     return instance
 
 
-QUEUE_DOWN_NOTE = (
-    "Saved while the job queue (Redis) did not answer; it starts when Redis is back."
-)
+QUEUE_DOWN_NOTE = "Saved while the job queue (Redis) did not answer; it starts when Redis is back."
 
 
 def queue_was_down(*rows: SyncInstance | Transfer) -> bool:

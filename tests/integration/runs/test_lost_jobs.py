@@ -35,7 +35,9 @@ def later(minutes: float = 2) -> Any:
 
 
 def requeued_events(kind: str) -> list[AuditEvent]:
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == f"{kind}.requeued")))
+    return list(
+        db.session.scalars(select(AuditEvent).where(AuditEvent.action == f"{kind}.requeued"))
+    )
 
 
 def build_only() -> None:
@@ -123,15 +125,10 @@ def revive_redis(app: Flask, restartable_redis: RestartableRedis) -> Iterator[No
     restartable_redis.ensure_running()
 
 
-@pytest.fixture
-def private_redis(restartable_redis: RestartableRedis) -> Iterator[RestartableRedis]:
-    yield restartable_redis
-
-
 @pytest.mark.slow
 def test_redis_killed_and_restarted_mid_transfer(
     app: Flask,
-    private_redis: RestartableRedis,
+    restartable_redis: RestartableRedis,
     make_sync: Any,
     sftp_destination: Any,
     run_jobs: Any,
@@ -156,18 +153,13 @@ def test_redis_killed_and_restarted_mid_transfer(
             ),
             what="bytes on the wire",
         )
-        private_redis.restart()  # SIGKILL, then an empty Redis on the same port
+        restartable_redis.restart()  # SIGKILL, then an empty Redis on the same port
         wait_for(
-            lambda: sum(
-                t.status == TransferStatus.SUCCEEDED for t in latest(sync).transfers
-            )
-            >= 1,
+            lambda: sum(t.status == TransferStatus.SUCCEEDED for t in latest(sync).transfers) >= 1,
             timeout=120,
             what="the upload under way to finish",
         )
-        db.session.execute(
-            update(Transfer).values(created_at=utcnow() - timedelta(minutes=5))
-        )
+        db.session.execute(update(Transfer).values(created_at=utcnow() - timedelta(minutes=5)))
         db.session.commit()
         tick(utcnow())  # the minute sweep: the two waiting transfers' jobs were lost
         wait_for(

@@ -155,7 +155,11 @@ def test_cli_that_needs_redis_exits_75_with_one_line(
     sync = make_sync()
     restartable_redis.kill()
     env = worker_environment(app)
-    for args in (["sync", "run", str(sync.id)], ["worker", "--burst"], ["sync", "run", str(sync.id), "--inline"]):
+    for args in (
+        ["sync", "run", str(sync.id)],
+        ["worker", "--burst"],
+        ["sync", "run", str(sync.id), "--inline"],
+    ):
         done = subprocess.run(
             [sys.executable, "-m", "flask", *args],
             cwd=ROOT,
@@ -167,14 +171,17 @@ def test_cli_that_needs_redis_exits_75_with_one_line(
         assert done.returncode == 75, (args, done.stdout, done.stderr)
         assert "Traceback" not in done.stderr, done.stderr
         assert "Redis at 127.0.0.1:" in done.stderr and "is not answering" in done.stderr
-    assert "saved; it starts when Redis is back" in subprocess.run(
-        [sys.executable, "-m", "flask", "sync", "run", str(sync.id)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stderr
+    assert (
+        "saved; it starts when Redis is back"
+        in subprocess.run(
+            [sys.executable, "-m", "flask", "sync", "run", str(sync.id)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stderr
+    )
     assert latest(sync).creation_status == CreationStatus.PENDING
 
 
@@ -185,8 +192,10 @@ def test_the_tick_does_not_wait_behind_builds(
     build = runs.start_manual_run(sync, user=None, actor="test")
     assert build.job_id is not None
     ticked = install_scheduler().connection  # the tick, queued after the build
-    tick_job = queue("builds").__class__(tick_queue_name(), connection=ticked).enqueue(
-        TICK_JOB, job_id=f"{tick_id()}-now"
+    tick_job = (
+        queue("builds")
+        .__class__(tick_queue_name(), connection=ticked)
+        .enqueue(TICK_JOB, job_id=f"{tick_id()}-now")
     )
     install_worker(SimpleWorker).work(burst=True, with_scheduler=False)
     tick_done = Job.fetch(tick_job.id, connection=redis_client())

@@ -105,7 +105,9 @@ def test_upgrade_keeps_another_deployments_legacy_tick(app: Flask, other_deploym
     from rq import Queue, SimpleWorker
 
     legacy_tick(LEGACY_BUILDS)  # another install, not yet upgraded: its worker listens
-    worker = SimpleWorker([Queue(LEGACY_BUILDS, connection=redis_client())], connection=redis_client())
+    worker = SimpleWorker(
+        [Queue(LEGACY_BUILDS, connection=redis_client())], connection=redis_client()
+    )
     worker.register_birth()
     try:
         with other_deployment.app_context():
