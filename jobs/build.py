@@ -25,6 +25,7 @@ from exporters.base import ExportResult
 from jobs import lease
 from jobs.context import job_context
 from jobs.deadlines import run_settled
+from jobs.disk import disk_full_message
 from jobs.failures import describe
 from jobs.heartbeat import Heartbeat
 from jobs.notify import notify_failure
@@ -140,8 +141,11 @@ def _build(app: Flask, instance: SyncInstance, sync: Sync) -> str:
         )
     except Exception as exc:
         db.session.rollback()
+        full = disk_full_message(exc, folder, Path(app.config["EXPORT_DIR"]))
         shutil.rmtree(folder, ignore_errors=True)
-        fail_build(db.session.get(SyncInstance, instance.id) or instance, describe(exc))
+        fail_build(db.session.get(SyncInstance, instance.id) or instance, full or describe(exc))
+        if full:
+            return "failed"  # said on the run; no traceback needed in RQ's failed registry
         raise
     progress.publish("instance", instance.id, phase="done", rows=result.rows)
     status = instance.creation_status
