@@ -18,6 +18,7 @@ it finds it gone (the private Redis keeps nothing across a restart).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import time
@@ -28,7 +29,6 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 from redis import RedisError
-from rq_scheduler import Scheduler
 from sqlalchemy.orm import configure_mappers
 
 from webapp.cli.common import redis_down
@@ -54,21 +54,27 @@ TICK_INTERVAL_SECONDS = 60
 RECONNECT_MAX_SECONDS = 30.0
 
 
-class InstallScheduler(Scheduler):  # type: ignore[misc]
-    """rq-scheduler with this install's own keys: its scheduled-jobs set, its lock and
-    its instance records carry the prefix (rq-scheduler's are one per Redis)."""
+@functools.cache
+def _install_scheduler_class() -> Any:
+    """rq-scheduler with an install's own keys: its scheduled-jobs set, its lock and its
+    instance records carry the prefix (rq-scheduler's are one per Redis). Built on first
+    use: every `flask` command loads this plugin module, few need rq-scheduler."""
+    from rq_scheduler import Scheduler
 
-    def __init__(self, prefix: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.scheduled_jobs_key = f"{prefix}:scheduler:scheduled_jobs"
-        self.scheduler_lock_key = f"{prefix}:scheduler_lock"
-        self.scheduler_key = f"{prefix}:scheduler"
-        self.redis_scheduler_namespace_prefix = f"{prefix}:scheduler_instance:"
+    class InstallScheduler(Scheduler):  # type: ignore[misc]
+        def __init__(self, prefix: str, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.scheduled_jobs_key = f"{prefix}:scheduler:scheduled_jobs"
+            self.scheduler_lock_key = f"{prefix}:scheduler_lock"
+            self.scheduler_key = f"{prefix}:scheduler"
+            self.redis_scheduler_namespace_prefix = f"{prefix}:scheduler_instance:"
+
+    return InstallScheduler
 
 
-def install_scheduler(interval: int = 60) -> InstallScheduler:
-    """This install's scheduler; its jobs go to the ticks queue."""
-    return InstallScheduler(
+def install_scheduler(interval: int = 60) -> Any:
+    """This install's scheduler (an rq_scheduler.Scheduler); its jobs go to the ticks queue."""
+    return _install_scheduler_class()(
         queue_prefix(),
         queue_name=tick_queue_name(),
         connection=redis_client(),
@@ -156,6 +162,7 @@ def _cancel_legacy_ticks() -> None:
     from rq import Queue, Worker
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
+    from rq_scheduler import Scheduler
 
     shared = Scheduler(queue_name=queue_names()[0], connection=redis_client())
     if tick_id() in shared:
