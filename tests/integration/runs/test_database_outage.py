@@ -64,7 +64,6 @@ def test_postgres_restart_mid_build(
     login: Any,
     tmp_path: Path,
 ) -> None:
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping") is True
     client = login(make_user("sync_manager"))
     sync = make_sync(rows=40_000, delay_ms=25)  # a build of about ten seconds
     runs.start_manual_run(sync, user=None, actor="test")
