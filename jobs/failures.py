@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from flask import current_app
+
 from delivery.errors import DeliveryError
 from jobs.lease import LeaseLost
 
@@ -58,6 +60,9 @@ def until_database_answers(record: Callable[[], None], give_up_after: float = 12
         except Exception as exc:
             if not is_database_outage(exc) or time.monotonic() > deadline:
                 raise
+            current_app.logger.warning(
+                "The database is not answering; recording the outcome again in %.1f s", delay
+            )
             try:
                 db.session.rollback()
             except Exception:

@@ -1,4 +1,5 @@
-"""Database outages (issue 15, item 3): PostgreSQL restarts in the middle of a build.
+"""Database outages (issue 15, item 3): PostgreSQL stops in the middle of a build and
+starts again a little later.
 The web app answers the next request (pre-ping replaces the dead pooled connections),
 the build that hit the restart fails saying so (never left "running"), its lease is
 free, and the same worker process builds the next run."""
@@ -75,7 +76,14 @@ def test_postgres_restart_mid_build(
             worker.output,
         )
         db.session.remove()  # as at the end of a request: its connection back in the pool
-        private_postgres.restart()  # every connection is cut, the worker's included
+        private_postgres.stop()  # every connection is cut, the worker's included
+        # The build ends its export and cannot record anything: it waits for the database.
+        deadline = time.monotonic() + 120
+        while "The database is not answering" not in worker.output():
+            assert time.monotonic() < deadline, f"the build did not wait:\n{worker.output()}"
+            assert worker.process.poll() is None, worker.output()
+            time.sleep(0.2)
+        private_postgres.start()
 
         # The web app's pooled connections died with the server: the next page works.
         page = client.get("/", follow_redirects=True)

@@ -88,10 +88,7 @@ def test_two_installs_on_one_redis_never_see_each_others_work(
     first = queue_prefix()
     with second_app.app_context():
         second = queue_prefix()
-        assert installation_id() != None  # noqa: E711
-    assert first != second
-    assert first.startswith("lsync-") and second.startswith("lsync-")
-
+        assert len(installation_id()) == 32
     sync_a = make_sync("First install")
     _, folder_a = sftp_destination(sync_a)
     run_a = runs.start_manual_run(sync_a, user=None, actor="test")
@@ -124,6 +121,8 @@ def test_two_installs_on_one_redis_never_see_each_others_work(
     assert progress.read("instance", run_a.id)["phase"] == "done"
     assert b_progress["phase"] == "done"
 
+    assert first != second
+    assert first.startswith("lsync-") and second.startswith("lsync-")
     keys = sorted(k.decode() for k in redis_client().keys("*"))
     owners: dict[str, list[str]] = {first: [], second: [], "rq": []}
     for key in keys:
