@@ -1,7 +1,7 @@
 """installation id (this install's own Redis namespace)
 
 Revision ID: b7d2e4f6a813
-Revises: b7d4e2a91c03
+Revises: c4a9e2f17d30
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -15,7 +15,7 @@ import loyalty.db
 
 # revision identifiers, used by Alembic.
 revision = 'b7d2e4f6a813'
-down_revision = 'b7d4e2a91c03'
+down_revision = 'c4a9e2f17d30'
 branch_labels = None
 depends_on = None
 
