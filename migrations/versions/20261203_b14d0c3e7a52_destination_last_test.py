@@ -1,7 +1,7 @@
 """destination last connection test (when, and whether it passed)
 
 Revision ID: b14d0c3e7a52
-Revises: c4a9e2f17d30
+Revises: b7d2e4f6a813
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -13,7 +13,7 @@ import loyalty.db
 
 # revision identifiers, used by Alembic.
 revision = 'b14d0c3e7a52'
-down_revision = 'c4a9e2f17d30'
+down_revision = 'b7d2e4f6a813'
 branch_labels = None
 depends_on = None
 
