@@ -578,3 +578,13 @@ def test_every_sync_page_has_breadcrumbs(
     assert f'aria-current="page">{here}<' in crumbs
     if "settings" not in path:
         assert f'href="/syncs/{sync.id}/settings">Settings</a>' in page  # back to Settings
+
+
+def test_app_connections_enforce_sqlite_foreign_keys(app: Flask) -> None:
+    """A sync's runs go with it through ON DELETE CASCADE; on SQLite that needs the
+    engine hooks on every pooled connection, also one opened while the app is created."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL always enforces foreign keys")
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
