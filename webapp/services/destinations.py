@@ -315,6 +315,41 @@ def update_destination(
     return changed
 
 
+@dataclass(frozen=True)
+class DestinationDeletionImpact:
+    """What deleting a destination changes: its settings and pin go; transfer history
+    stays (it keeps the destination's name); unfinished transfers to it will not deliver."""
+
+    transfers: int
+    unfinished: int
+    pinned: str | None
+
+
+def deletion_impact(destination: Destination) -> DestinationDeletionImpact:
+    from sqlalchemy import func, select
+
+    from webapp.models.runs import Transfer, TransferStatus
+
+    total = db.session.scalar(
+        select(func.count()).select_from(Transfer).where(Transfer.destination_id == destination.id)
+    )
+    unfinished = db.session.scalar(
+        select(func.count())
+        .select_from(Transfer)
+        .where(
+            Transfer.destination_id == destination.id,
+            Transfer.status.in_(
+                [TransferStatus.PENDING, TransferStatus.TRANSFERRING, TransferStatus.RETRYING]
+            ),
+        )
+    )
+    return DestinationDeletionImpact(
+        transfers=total or 0,
+        unfinished=unfinished or 0,
+        pinned=destination.host_key_fingerprint or destination.tls_fingerprint,
+    )
+
+
 def delete_destination(
     destination: Destination, *, user: User | None, actor: str | None = None
 ) -> None:

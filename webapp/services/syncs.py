@@ -7,8 +7,14 @@ anything, and records an audit event in the same transaction as the change.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from flask import current_app
 
 from sqlalchemy import func, select
 
@@ -21,7 +27,7 @@ from webapp.extensions import db
 from webapp.models.runs import SyncInstance
 from webapp.models.syncs import Compression, Encryption, Sync, check_execution_time, check_timezone
 from webapp.models.users import User
-from webapp.services import audit
+from webapp.services import audit, timezones
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
     SYNC_CREATE,
@@ -175,7 +181,11 @@ def update_settings(
             errors[key] = f"Unknown setting {key!r}."
             continue
         try:
-            clean[key] = _clean_setting(key, value)
+            if key == "timezone":
+                # Canonical zones only; a sync already in a legacy zone may keep it.
+                clean[key] = timezones.check_choosable(value, current=sync.timezone)
+            else:
+                clean[key] = _clean_setting(key, value)
         except ValueError as exc:
             errors[key] = str(exc)
     options = sync.options
@@ -205,17 +215,115 @@ def update_settings(
     return changed
 
 
-def delete_sync(sync: Sync, *, user: User | None, actor: str | None = None) -> None:
+@dataclass(frozen=True)
+class DeletionImpact:
+    """What deleting a sync loses, shown on the confirmation page and kept in the audit."""
+
+    runs: int
+    active_runs: int  # building, or with a transfer still pending, sending or retrying
+    files: int  # recorded files of its runs
+    recorded_bytes: int
+    files_on_disk: int  # what is really in its export folder (leftovers included)
+    bytes_on_disk: int
+    destinations: int
+    recipient_keys: int
+
+
+def export_folder(sync: Sync) -> Path:
+    """Where a sync's run folders are (the build job writes ``run-<id>`` folders here)."""
+    return Path(current_app.config["EXPORT_DIR"]) / f"sync-{sync.id}"
+
+
+def deletion_impact(sync: Sync) -> DeletionImpact:
+    from webapp.models.runs import CreationStatus, SyncFile, Transfer, TransferStatus
+
+    runs = instance_count(sync)
+    files, recorded = db.session.execute(
+        select(func.count(SyncFile.id), func.coalesce(func.sum(SyncFile.size), 0))
+        .join(SyncInstance, SyncFile.instance_id == SyncInstance.id)
+        .where(SyncInstance.sync_id == sync.id)
+    ).one()
+    building = select(SyncInstance.id).where(
+        SyncInstance.sync_id == sync.id,
+        SyncInstance.creation_status.in_([CreationStatus.PENDING, CreationStatus.RUNNING]),
+    )
+    sending = (
+        select(Transfer.instance_id)
+        .join(SyncInstance, Transfer.instance_id == SyncInstance.id)
+        .where(
+            SyncInstance.sync_id == sync.id,
+            Transfer.status.in_(
+                [TransferStatus.PENDING, TransferStatus.TRANSFERRING, TransferStatus.RETRYING]
+            ),
+        )
+    )
+    active = db.session.scalar(
+        select(func.count()).select_from(building.union(sending).subquery())
+    )
+    on_disk, size_on_disk = _folder_usage(export_folder(sync))
+    return DeletionImpact(
+        runs=runs,
+        active_runs=active or 0,
+        files=files or 0,
+        recorded_bytes=int(recorded or 0),
+        files_on_disk=on_disk,
+        bytes_on_disk=size_on_disk,
+        destinations=len(sync.destinations),
+        recipient_keys=len(sync.recipient_keys),
+    )
+
+
+def _folder_usage(folder: Path) -> tuple[int, int]:
+    """(files, bytes) under ``folder``; (0, 0) when it does not exist."""
+    count = size = 0
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            try:
+                size += (Path(root) / name).lstat().st_size
+            except OSError:
+                continue
+            count += 1
+    return count, size
+
+
+def delete_sync(sync: Sync, *, user: User | None, actor: str | None = None) -> Path:
+    """Delete the sync, its destinations and runs (database rows only) and audit what went.
+
+    Returns its export folder: the caller removes it with :func:`remove_export_folder`
+    only after the commit, so a failed or rolled-back delete never loses files.
+    """
     if user is not None:
         require(user, SYNC_CREATE)
+    impact = deletion_impact(sync)
+    folder = export_folder(sync)
     audit.record(
         "sync.delete",
         obj=sync,
-        detail={"type": sync.type_key, "name": sync.name},
+        detail={
+            "type": sync.type_key,
+            "name": sync.name,
+            "runs": impact.runs,
+            "files": impact.files,
+            "bytes_on_disk": impact.bytes_on_disk,
+            "destinations": impact.destinations,
+        },
         user=user,
         actor=actor,
     )
     db.session.delete(sync)
+    return folder
+
+
+def remove_export_folder(folder: Path) -> None:
+    """Remove a deleted sync's files (after its delete committed).
+
+    Only a ``sync-<id>`` folder directly under EXPORT_DIR is removed, never anything else.
+    """
+    root = Path(current_app.config["EXPORT_DIR"]).resolve()
+    target = folder.resolve()
+    if target.parent != root or not re.fullmatch(r"sync-[0-9]+", target.name):
+        raise ValueError(f"Refusing to remove {folder}: not a sync folder under EXPORT_DIR.")
+    shutil.rmtree(target, ignore_errors=True)
 
 
 def last_runs(items: list[Sync]) -> dict[int, SyncInstance]:

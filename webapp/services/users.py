@@ -117,6 +117,31 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
     audit.record("user.password", obj=user, user=actor)
 
 
+def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
+    """A user changes their own password: the current one is required, the new one follows
+    the rules. ``set_password`` moves the session version on, which ends every other
+    session of the user (the caller logs this one in again). A wrong current password is
+    audited and changes nothing."""
+    errors: dict[str, str] = {}
+    try:
+        _hasher.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        errors["current_password"] = "That is not your current password."
+    try:
+        check_password_rules(new or "", field="new_password")
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if (new or "") != (confirm or ""):
+        errors["new_password_confirm"] = "The new passwords do not match."
+    elif new and new == current and "current_password" not in errors:
+        errors["new_password"] = "Choose a password other than the current one."
+    if errors:
+        if "current_password" in errors:
+            audit.record("user.password_change_refused", obj=user, user=user)
+        raise ValidationError(errors)
+    set_password(user, new, actor=user)
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user whose email and password match, or None. Takes the same time either way."""
     user = find_by_email(email or "")

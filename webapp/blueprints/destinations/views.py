@@ -111,16 +111,25 @@ def edit(destination_id: int) -> str | Response:
     )
 
 
-@bp.route("/destinations/<int:destination_id>/delete", methods=["POST"])
+@bp.route("/destinations/<int:destination_id>/delete", methods=["GET", "POST"])
 @permission_required(SYNC_CONFIGURE)
-def delete(destination_id: int) -> Response:
+def delete(destination_id: int) -> str | Response:
+    """GET: what deleting changes, and the confirm button; POST with ``confirm``: delete."""
     destination = destinations.get_destination(destination_id)
     sync = syncs.get_sync(destination.sync_id, _user())
-    name = destination.name
-    destinations.delete_destination(destination, user=_user())
-    db.session.commit()
-    flash(f"Destination “{name}” deleted.")
-    return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    if request.method == "POST" and request.form.get("confirm") == "delete":
+        name = destination.name
+        destinations.delete_destination(destination, user=_user())
+        db.session.commit()
+        flash(f"Destination “{name}” deleted.")
+        return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    return render_template(
+        "destinations/delete.html",
+        sync=sync,
+        destination=destination,
+        impact=destinations.deletion_impact(destination),
+        Protocol=Protocol,
+    )
 
 
 def _test_limit_key() -> str:

@@ -13,7 +13,12 @@ from wtforms import SelectChoice
 import exporters
 from exporters.base import OptionKind
 from loyalty.errors import ValidationError
-from webapp.blueprints.syncs.forms import CreateSyncForm, RecipientKeyForm, SettingsForm
+from webapp.blueprints.syncs.forms import (
+    CreateSyncForm,
+    RecipientKeyForm,
+    SettingsForm,
+    zone_choices,
+)
 from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx
@@ -119,6 +124,7 @@ def settings(sync_id: int) -> str | Response:
         form.notify_emails.data = "\n".join(sync.notify_emails or [])
         form.compression.data = str(sync.compression)
         form.encryption.data = str(sync.encryption)
+    form.timezone.choices = zone_choices(form.timezone.data or sync.timezone)
     option_values: dict[str, Any] = {**sync_type.default_options(), **(sync.options or {})}
     option_errors: dict[str, str] = {}
     if request.method == "POST" and form.validate():
@@ -216,15 +222,28 @@ def remove_key(sync_id: int, key_id: int) -> Response:
     return redirect(url_for("syncs.settings", sync_id=sync.id) + "#encryption")
 
 
-@bp.route("/syncs/<int:sync_id>/delete", methods=["POST"])
+@bp.route("/syncs/<int:sync_id>/delete", methods=["GET", "POST"])
 @permission_required(SYNC_CREATE)
-def delete(sync_id: int) -> Response:
+def delete(sync_id: int) -> str | Response:
+    """GET: what would be lost, and the confirm button. POST with ``confirm``: delete.
+
+    A POST without ``confirm`` (an old one-click form, a replayed request) only shows the
+    confirmation page. The files go after the commit, never before.
+    """
     sync = syncs.get_sync(sync_id, _user())
-    name = sync.name
-    syncs.delete_sync(sync, user=_user())
-    db.session.commit()
-    flash(f"Sync “{name}” deleted.")
-    return redirect(url_for("syncs.sync_list"))
+    if request.method == "POST" and request.form.get("confirm") == "delete":
+        name = sync.name
+        folder = syncs.delete_sync(sync, user=_user())
+        db.session.commit()
+        syncs.remove_export_folder(folder)
+        flash(f"Sync “{name}” deleted, with its runs and files.")
+        return redirect(url_for("syncs.sync_list"))
+    return render_template(
+        "syncs/delete.html",
+        sync=sync,
+        impact=syncs.deletion_impact(sync),
+        scope_label=syncs.scope_label(sync),
+    )
 
 
 @bp.route("/sync-types/<key>")
