@@ -20,7 +20,15 @@ from webapp.cli.common import emit, parse_pairs, read_secret, service_errors
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Compression, Encryption, Protocol, Sync
-from webapp.services import destinations, exports, recipients, runs, schedule, syncs
+from webapp.services import (
+    destinations,
+    exports,
+    recipients,
+    run_status,
+    runs,
+    schedule,
+    syncs,
+)
 from webapp.services.audit import cli_actor
 
 # Ten years of daily runs: enough for any look ahead, and bounded (99,999,999,999 would
@@ -128,6 +136,9 @@ def destination_add(sync_id: int, no_password: bool, key_file: str | None, **fie
     "--pgp-key-file", "key_files", multiple=True, type=click.Path(exists=True, dir_okay=False)
 )
 @click.option("--notify", "notify_emails", help="failure notice addresses, comma-separated")
+@click.option(
+    "--deadline", "delivery_deadline", help="delivered everywhere by HH:MM ('' for no deadline)"
+)
 @click.option("--option", "options", multiple=True, help="type option KEY=VALUE")
 @click.option("--enable/--disable", "enabled", default=None)
 def set_command(
@@ -157,10 +168,12 @@ def set_command(
     )
 
 
-def _instance_row(instance: SyncInstance) -> dict[str, Any]:
+def instance_row(instance: SyncInstance) -> dict[str, Any]:
     return {
         "id": instance.id,
         "sync_id": instance.sync_id,
+        "number": instance.sequence,
+        "status": run_status.status_of(instance).label,
         "trigger": str(instance.trigger),
         "scheduled_for": instance.scheduled_for.isoformat() if instance.scheduled_for else None,
         "created_at": instance.created_at.isoformat(),
@@ -244,7 +257,7 @@ def run_command(sync_id: int, wait: bool, inline: bool, timeout: float, as_json:
         instance = runs.start_manual_run(_sync(sync_id), user=None, actor=cli_actor())
     if wait or inline:
         instance = _wait(instance.id, timeout, inline)
-    row = _instance_row(instance)
+    row = instance_row(instance)
     if as_json:
         click.echo(json.dumps(row, indent=2))
         return
@@ -279,7 +292,7 @@ def retransfer_command(
         )
     if wait or inline:
         instance = _wait(instance_id, 3600, inline)
-    row = _instance_row(instance)
+    row = instance_row(instance)
     if as_json:
         click.echo(json.dumps(row, indent=2))
         return
@@ -296,7 +309,7 @@ def instances_command(sync_id: int, limit: int, as_json: bool) -> None:
     """The sync's runs, newest first."""
     with service_errors():
         items, _ = runs.list_instances(_sync(sync_id), None, page_size=limit)
-    rows = [_instance_row(i) for i in items]
+    rows = [instance_row(i) for i in items]
     emit(
         rows,
         as_json,

@@ -1,0 +1,87 @@
+"""``flask audit list``: read the audit log, filtered as on the Audit log page.
+
+Through :func:`webapp.services.audit.list_events`, the page's own query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+
+from loyalty.errors import NotFound, ValidationError
+from loyalty.text import CONTROL
+from webapp.cli.common import ID, emit_table, json_option, service_errors
+from webapp.models.audit import AuditEvent
+from webapp.services import audit, users
+
+audit_cli = AppGroup("audit", help="The audit log.")
+
+
+def event_row(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "user_id": event.user_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "sync_id": event.sync_id,
+        "remote_addr": event.remote_addr,
+        "detail": event.detail,
+    }
+
+
+@audit_cli.command("list")
+@click.option("--sync", "sync_id", type=ID, help="only events of this sync")
+@click.option("--user", "email", help="only events by this user (email)")
+@click.option("--actor", help="only events signed so, e.g. cli:root or scheduler")
+@click.option("--action", default="", help='"sync" for every sync.* action, or one exactly')
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--page", type=click.IntRange(1, 100_000), default=1, show_default=True)
+@json_option
+def list_command(
+    sync_id: int | None,
+    email: str | None,
+    actor: str | None,
+    action: str,
+    limit: int,
+    page: int,
+    as_json: bool,
+) -> None:
+    """Audit events, newest first."""
+    with service_errors():
+        for label, value in (("actor", actor), ("action", action)):
+            if value and CONTROL.search(value):
+                raise ValidationError({label: f"The {label} filter has control characters."})
+        user_id = None
+        if email is not None:
+            user = users.find_by_email(email)
+            if user is None:
+                raise NotFound(f"No user with the email {email}.")
+            user_id = user.id
+        events, _ = audit.list_events(
+            sync_id=sync_id,
+            user_id=user_id,
+            actor=(actor or "").strip()[:254] or None,
+            action=action,
+            page=page,
+            page_size=limit,
+        )
+    emit_table(
+        [event_row(e) for e in events],
+        as_json,
+        [
+            ("id", lambda r: r["id"]),
+            ("at (UTC)", lambda r: r["at"][:19]),
+            ("actor", lambda r: r["actor"]),
+            ("action", lambda r: r["action"]),
+            (
+                "object",
+                lambda r: f"{r['object_type']} {r['object_id']}" if r["object_type"] else "-",
+            ),
+            ("sync", lambda r: r["sync_id"]),
+        ],
+    )

@@ -1,0 +1,299 @@
+"""``flask sync destination-list / -edit / -remove / -test``: a sync's FTP destinations.
+
+The commands join the ``sync`` group (``flask sync destination-add`` is in
+:mod:`webapp.cli.sync`) and act through :mod:`webapp.services.destinations` and
+:mod:`webapp.services.connection_test`, the services the destination pages call, so the
+6-destination limit, the input rules and the endpoint rule (a changed server address,
+port, type or user needs the password or key again) hold here exactly as on the page.
+
+A password is never an argument (it would sit in the shell history and in ``ps``): it is
+read from stdin (``--password-stdin``) or a hidden prompt (``--password-prompt``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from loyalty.errors import ValidationError
+from webapp.cli.common import (
+    ID,
+    confirm,
+    emit_one,
+    emit_table,
+    json_option,
+    read_secret,
+    service_errors,
+    yes_option,
+)
+from webapp.extensions import db
+from webapp.models.syncs import Destination, Protocol
+from webapp.services import connection_test, destinations, syncs
+from webapp.services.audit import cli_actor
+
+
+def destination_row(destination: Destination) -> dict[str, Any]:
+    """What a destination shows: every setting, which secrets are stored, never a secret."""
+    return {
+        "id": destination.id,
+        "sync_id": destination.sync_id,
+        "position": destination.position,
+        "name": destination.name,
+        "protocol": str(destination.protocol),
+        "host": destination.host,
+        "port": destination.port,
+        "effective_port": destination.effective_port,
+        "directory": destination.directory,
+        "username": destination.username,
+        "retries": destination.retries,
+        "has_password": bool(destination.password_encrypted),
+        "has_private_key": bool(destination.private_key_encrypted),
+        "host_key_fingerprint": destination.host_key_fingerprint,
+        "host_key_type": destination.host_key_type,
+        "tls_fingerprint": destination.tls_fingerprint,
+        "tls_not_after": destination.tls_not_after.isoformat()
+        if destination.tls_not_after
+        else None,
+    }
+
+
+def _current_fields(destination: Destination) -> dict[str, Any]:
+    """The destination's stored settings as the form would post them, without secrets or
+    pins: an edit keeps a pin unless the endpoint changes (the service then drops it)."""
+    return {
+        "name": destination.name,
+        "host": destination.host,
+        "protocol": str(destination.protocol),
+        "directory": destination.directory,
+        "port": str(destination.port or ""),
+        "username": destination.username,
+        "retries": str(destination.retries),
+    }
+
+
+def _get(destination_id: int) -> Destination:
+    destination = destinations.get_destination(destination_id)
+    syncs.get_sync(destination.sync_id, None)
+    return destination
+
+
+def _pin_text(row: dict[str, Any]) -> str:
+    return row["host_key_fingerprint"] or row["tls_fingerprint"] or "-"
+
+
+@click.command("destination-list")
+@click.argument("sync_id", type=int)
+@json_option
+def destination_list(sync_id: int, as_json: bool) -> None:
+    """A sync's FTP destinations (secrets are never shown, only whether one is stored)."""
+    with service_errors():
+        sync = syncs.get_sync(sync_id, None)
+    rows = [destination_row(d) for d in sync.destinations]
+    emit_table(
+        rows,
+        as_json,
+        [
+            ("id", lambda r: r["id"]),
+            ("name", lambda r: r["name"]),
+            ("protocol", lambda r: r["protocol"]),
+            ("server", lambda r: f"{r['host']}:{r['effective_port']}"),
+            ("user", lambda r: r["username"]),
+            ("directory", lambda r: r["directory"] or "/"),
+            ("retries", lambda r: r["retries"]),
+            ("pinned", _pin_text),
+        ],
+    )
+
+
+@click.command("destination-edit")
+@click.argument("destination_id", type=ID)
+@click.option("--name", help="Sync Target Name")
+@click.option("--host", help="server address")
+@click.option("--protocol", type=click.Choice([p.value for p in Protocol]))
+@click.option("--directory", help="remote directory ('' for the login folder)")
+@click.option("--port", help="port ('' for the protocol's default)")
+@click.option("--user", "username", help="server user")
+@click.option("--retries", help="0-5")
+@click.option("--host-key-fingerprint", help="pin this SFTP host key (SHA256:...)")
+@click.option("--host-key-type", help="its algorithm, e.g. ssh-ed25519")
+@click.option("--tls-fingerprint", help="pin this FTPS certificate (sha256 hex)")
+@click.option("--password-stdin", is_flag=True, help="read a new password from stdin")
+@click.option("--password-prompt", is_flag=True, help="ask for a new password (hidden)")
+@click.option(
+    "--key-file", type=click.Path(exists=True, dir_okay=False), help="new SFTP private key file"
+)
+@json_option
+def destination_edit(
+    destination_id: int,
+    password_stdin: bool,
+    password_prompt: bool,
+    key_file: str | None,
+    as_json: bool,
+    **changes: str | None,
+) -> None:
+    """Change a destination's settings; what is not given stays as it is.
+
+    Changing the server address, port, type or user needs the password (or key) again:
+    the stored one is only ever sent to the server it was entered for.
+    """
+    if password_stdin and password_prompt:
+        raise click.UsageError("Give --password-stdin or --password-prompt, not both.")
+    with service_errors():
+        destination = _get(destination_id)
+        raw: dict[str, Any] = {
+            **_current_fields(destination),
+            **{k: v for k, v in changes.items() if v is not None},
+        }
+        if password_stdin:
+            raw["password"] = raw["password_confirm"] = sys.stdin.readline().rstrip("\r\n")
+        elif password_prompt:
+            raw["password"] = raw["password_confirm"] = read_secret("New server password")
+        if key_file:
+            raw["private_key"] = Path(key_file).read_text(errors="replace")
+        try:
+            changed = destinations.update_destination(
+                destination, raw, user=None, actor=cli_actor()
+            )
+        except ValidationError as exc:
+            if exc.errors.get("password") == destinations.SECRET_AGAIN:
+                hint = " (--password-stdin, --password-prompt or --key-file)"
+                raise ValidationError(
+                    {**exc.errors, "password": destinations.SECRET_AGAIN + hint}
+                ) from None
+            raise
+        db.session.commit()
+    row = destination_row(destination)
+    shown = ", ".join(sorted(changed)) if changed else "nothing changed"
+    emit_one(
+        {**row, "changed": sorted(changed)},
+        as_json,
+        f"Destination {destination.id} ({destination.name}): {shown}.",
+    )
+
+
+@click.command("destination-remove")
+@click.argument("destination_id", type=ID)
+@yes_option
+@json_option
+def destination_remove(destination_id: int, yes: bool, as_json: bool) -> None:
+    """Delete a destination, after saying what goes with it."""
+    with service_errors():
+        destination = _get(destination_id)
+        impact = destinations.deletion_impact(destination)
+        row = destination_row(destination)
+        secret = " and ".join(
+            kind
+            for kind, stored in (
+                ("password", row["has_password"]),
+                ("private key", row["has_private_key"]),
+            )
+            if stored
+        )
+        lines = [
+            f"Delete destination {destination.id} “{destination.name}” "
+            f"({row['protocol']} {row['host']}:{row['effective_port']}) of sync {destination.sync_id}?",
+            f"  Lost: its settings, its stored {secret or 'credentials'}"
+            + (f" and the pinned fingerprint {impact.pinned}." if impact.pinned else "."),
+            f"  Kept: {impact.transfers} past transfer(s) to it stay in the run history, by name.",
+        ]
+        if impact.unfinished:
+            lines.append(
+                f"  {impact.unfinished} unfinished transfer(s) to it will not be delivered."
+            )
+        confirm(lines, yes)
+        destinations.delete_destination(destination, user=None, actor=cli_actor())
+        db.session.commit()
+    emit_one(
+        {"deleted": row, "impact": asdict(impact)},
+        as_json,
+        f"Destination {row['id']} ({row['name']}) deleted.",
+    )
+
+
+@click.command("destination-test")
+@click.argument("destination_id", type=ID)
+@click.option("--pin", is_flag=True, help="store the host key / certificate fingerprint seen")
+@yes_option
+@json_option
+def destination_test(destination_id: int, pin: bool, yes: bool, as_json: bool) -> None:
+    """Test connection, as the destination page's button: connect, log in, write and
+    remove a test file, and show the server's fingerprint (``--pin`` stores it).
+
+    Runs here, in this process, through the same function the page's worker job runs
+    (:func:`webapp.services.connection_test.run`): the same address policy, the pinned
+    key checked before the password is sent, the same messages and audit event. It
+    waits at most the test's 10 s deadline and needs no worker.
+
+    Exit status: 0 when the connection works, 1 when it does not, 2 for bad input.
+    """
+    with service_errors():
+        destination = _get(destination_id)
+        outcome = connection_test.run(
+            _current_fields(destination), destination, sync_id=destination.sync_id, user=None
+        )
+        db.session.commit()  # the test's audit event
+        pinned_now = _pin(destination, outcome, yes) if pin else None
+    row: dict[str, Any] = {"destination_id": destination.id, **asdict(outcome)}
+    row["pinned_now"] = pinned_now
+    lines = [f"{'Connected' if outcome.ok else 'Failed'}: {outcome.message}"]
+    if outcome.host_key_fingerprint:
+        lines.append(
+            f"Server host key: {outcome.host_key_type or ''} {outcome.host_key_fingerprint}".replace(
+                "  ", " "
+            )
+        )
+    if outcome.tls_fingerprint:
+        until = f" (valid until {outcome.tls_not_after:%Y-%m-%d})" if outcome.tls_not_after else ""
+        lines.append(f"Server certificate SHA-256: {outcome.tls_fingerprint}{until}")
+    seen = outcome.host_key_fingerprint or outcome.tls_fingerprint
+    if pinned_now:
+        lines.append(f"Pinned {pinned_now}.")
+        if not outcome.ok:
+            lines.append("Run the test again to check the connection with the pin.")
+    elif seen and seen == outcome.pinned:
+        lines.append("This fingerprint is already pinned.")
+    elif seen and not pin:
+        lines.append("Not pinned: run again with --pin to accept it.")
+    emit_one(row, as_json, lines)
+    if not outcome.ok:
+        sys.exit(1)
+
+
+def _pin(destination: Destination, outcome: connection_test.Outcome, yes: bool) -> str | None:
+    """Store the fingerprint the test saw, through ``update_destination`` (audited as a
+    ``destination.update`` of the pin, signed ``cli:<user>``). Replacing a different pin
+    is confirmed first: only the server's administrator can say the new key is theirs."""
+    raw = _current_fields(destination)
+    if outcome.host_key_fingerprint:
+        seen, current = outcome.host_key_fingerprint, destination.host_key_fingerprint
+        raw["host_key_fingerprint"] = seen
+        raw["host_key_type"] = outcome.host_key_type or ""
+    elif outcome.tls_fingerprint:
+        seen, current = outcome.tls_fingerprint, destination.tls_fingerprint
+        raw["tls_fingerprint"] = seen
+        if outcome.tls_not_after:
+            raw["tls_not_after"] = f"{seen}@{outcome.tls_not_after.isoformat()}"
+    else:
+        raise ValidationError(
+            {"pin": "The test saw no host key or certificate, so there is nothing to pin."}
+        )
+    if seen == current:
+        return None
+    if current:
+        confirm(
+            [
+                f"The server shows {seen}, but {current} is pinned.",
+                "Replace the pin only if the server's administrator confirms the change.",
+            ],
+            yes,
+        )
+    destinations.update_destination(destination, raw, user=None, actor=cli_actor())
+    db.session.commit()
+    return seen
+
+
+COMMANDS = (destination_list, destination_edit, destination_remove, destination_test)
