@@ -81,21 +81,25 @@ def yes_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")(function)
 
 
-def confirm(lines: list[str], yes: bool) -> None:
-    """Say what will be lost, then ask (on stderr, so ``--json`` output stays parsable).
+def ask(lines: list[str], yes: bool) -> bool:
+    """Say what will happen, then ask (on stderr, so ``--json`` output stays parsable).
 
     The answer is read from the terminal or stdin (``echo y | flask ...``); no answer
-    (end of input) is "no", so a script that forgot ``--yes`` deletes nothing.
+    (end of input) is "no", so a script that forgot ``--yes`` changes nothing.
     """
     for line in lines:
         click.echo(line, err=True)
     if yes:
-        return
+        return True
     try:
-        accepted = click.confirm("Continue?", default=False, err=True)
+        return bool(click.confirm("Continue?", default=False, err=True))
     except click.Abort:
-        accepted = False
-    if not accepted:
+        return False
+
+
+def confirm(lines: list[str], yes: bool) -> None:
+    """:func:`ask`, and exit with status 1 and nothing changed unless the answer is yes."""
+    if not ask(lines, yes):
         click.echo("Nothing was changed (pass --yes to confirm without a prompt).", err=True)
         sys.exit(1)
 

@@ -12,6 +12,7 @@ read from stdin (``--password-stdin``) or a hidden prompt (``--password-prompt``
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +23,7 @@ import click
 from loyalty.errors import ValidationError
 from webapp.cli.common import (
     ID,
+    ask,
     confirm,
     emit_one,
     emit_table,
@@ -236,31 +238,40 @@ def destination_test(destination_id: int, pin: bool, yes: bool, as_json: bool) -
             _current_fields(destination), destination, sync_id=destination.sync_id, user=None
         )
         db.session.commit()  # the test's audit event
+        if not as_json:  # the result first, then any question about pinning
+            for line in _outcome_lines(outcome):
+                click.echo(line)
         pinned_now = _pin(destination, outcome, yes) if pin else None
-    row: dict[str, Any] = {"destination_id": destination.id, **asdict(outcome)}
-    row["pinned_now"] = pinned_now
-    lines = [f"{'Connected' if outcome.ok else 'Failed'}: {outcome.message}"]
-    if outcome.host_key_fingerprint:
-        lines.append(
-            f"Server host key: {outcome.host_key_type or ''} {outcome.host_key_fingerprint}".replace(
-                "  ", " "
+    seen = outcome.host_key_fingerprint or outcome.tls_fingerprint
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"destination_id": destination.id, **asdict(outcome), "pinned_now": pinned_now},
+                indent=2,
+                default=str,
             )
         )
+    elif pinned_now:
+        click.echo(f"Pinned {pinned_now}.")
+        if not outcome.ok:
+            click.echo("Run the test again to check the connection with the pin.")
+    elif seen and seen == outcome.pinned:
+        click.echo("This fingerprint is already pinned.")
+    elif seen and not pin:
+        click.echo("Not pinned: run again with --pin to accept it.")
+    if not outcome.ok:
+        sys.exit(1)
+
+
+def _outcome_lines(outcome: connection_test.Outcome) -> list[str]:
+    lines = [f"{'Connected' if outcome.ok else 'Failed'}: {outcome.message}"]
+    if outcome.host_key_fingerprint:
+        kind = f"{outcome.host_key_type} " if outcome.host_key_type else ""
+        lines.append(f"Server host key: {kind}{outcome.host_key_fingerprint}")
     if outcome.tls_fingerprint:
         until = f" (valid until {outcome.tls_not_after:%Y-%m-%d})" if outcome.tls_not_after else ""
         lines.append(f"Server certificate SHA-256: {outcome.tls_fingerprint}{until}")
-    seen = outcome.host_key_fingerprint or outcome.tls_fingerprint
-    if pinned_now:
-        lines.append(f"Pinned {pinned_now}.")
-        if not outcome.ok:
-            lines.append("Run the test again to check the connection with the pin.")
-    elif seen and seen == outcome.pinned:
-        lines.append("This fingerprint is already pinned.")
-    elif seen and not pin:
-        lines.append("Not pinned: run again with --pin to accept it.")
-    emit_one(row, as_json, lines)
-    if not outcome.ok:
-        sys.exit(1)
+    return lines
 
 
 def _pin(destination: Destination, outcome: connection_test.Outcome, yes: bool) -> str | None:
@@ -283,14 +294,15 @@ def _pin(destination: Destination, outcome: connection_test.Outcome, yes: bool) 
         )
     if seen == current:
         return None
-    if current:
-        confirm(
-            [
-                f"The server shows {seen}, but {current} is pinned.",
-                "Replace the pin only if the server's administrator confirms the change.",
-            ],
-            yes,
-        )
+    if current and not ask(
+        [
+            f"The server shows {seen}, but {current} is pinned.",
+            "Replace the pin only if the server's administrator confirms the change.",
+        ],
+        yes,
+    ):
+        click.echo("Not pinned: the pinned fingerprint stays.", err=True)
+        return None
     destinations.update_destination(destination, raw, user=None, actor=cli_actor())
     db.session.commit()
     return seen
