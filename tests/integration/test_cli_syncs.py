@@ -147,6 +147,10 @@ def test_sync_download_refuses_to_overwrite_and_unknown_files(
     )
     assert f"no original file with id {deliverable.id}" in wrong.output
     assert not (tmp_path / "x").exists() and cli_events("file.download") == []
+    nul = invoke(
+        runner, "sync", "download", str(instance.id), "--out", f"{tmp_path}/a\x00b", code=2
+    )
+    assert "control characters" in nul.output
     invoke(runner, "sync", "download", str(instance.id), "--out", str(out), "--force")
     assert out.read_text() != "keep me"
 

@@ -72,6 +72,16 @@ def emit(
 ID = click.IntRange(min=1, max=MAX_ID)
 
 
+class CleanPath(click.Path):
+    """``click.Path`` that refuses a control character or NUL with a message: the
+    operating system would raise ValueError ("embedded null byte") on a NUL."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and CONTROL.search(value):
+            self.fail("a path with control characters names no file.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def json_option(function: Callable[..., Any]) -> Callable[..., Any]:
     """``--json``: machine-readable output (one JSON document on stdout)."""
     return click.option("--json", "as_json", is_flag=True, help="print JSON")(function)

@@ -23,6 +23,7 @@ import click
 from loyalty.errors import ValidationError
 from webapp.cli.common import (
     ID,
+    CleanPath,
     ask,
     confirm,
     emit_one,
@@ -126,7 +127,7 @@ def destination_list(sync_id: int, as_json: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="read a new password from stdin")
 @click.option("--password-prompt", is_flag=True, help="ask for a new password (hidden)")
 @click.option(
-    "--key-file", type=click.Path(exists=True, dir_okay=False), help="new SFTP private key file"
+    "--key-file", type=CleanPath(exists=True, dir_okay=False), help="new SFTP private key file"
 )
 @json_option
 def destination_edit(

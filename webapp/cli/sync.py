@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 import exporters
 from loyalty.db import utcnow
 from loyalty.errors import ValidationError
-from webapp.cli.common import emit, parse_pairs, read_secret, service_errors
+from webapp.cli.common import CleanPath, emit, parse_pairs, read_secret, service_errors
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Compression, Encryption, Protocol, Sync
@@ -106,7 +106,7 @@ def _sync(sync_id: int) -> Sync:
 @click.option("--user", "username", required=True)
 @click.option("--retries", default="0", show_default=True, help="0-5")
 @click.option(
-    "--key-file", type=click.Path(exists=True, dir_okay=False), help="SFTP private key file"
+    "--key-file", type=CleanPath(exists=True, dir_okay=False), help="SFTP private key file"
 )
 @click.option("--host-key-fingerprint", default="", help="pin this SFTP host key (SHA256:...)")
 @click.option("--host-key-type", default="", help="its algorithm, e.g. ssh-ed25519")
@@ -119,7 +119,7 @@ def destination_add(sync_id: int, no_password: bool, key_file: str | None, **fie
         password = "" if no_password else read_secret("Server password")
         raw = {**fields, "password": password, "password_confirm": password}
         if key_file:
-            raw["private_key"] = Path(key_file).read_text()
+            raw["private_key"] = Path(key_file).read_text(errors="replace")
         destination = destinations.add_destination(sync, raw, user=None)
         db.session.commit()
     click.echo(f"Added destination {destination.id} ({destination.name}) to sync {sync.id}.")
@@ -133,7 +133,7 @@ def destination_add(sync_id: int, no_password: bool, key_file: str | None, **fie
 @click.option("--encryption", type=click.Choice([e.value for e in Encryption]))
 @click.option("--armor/--binary", "pgp_armor", default=None, help="PGP output form")
 @click.option(
-    "--pgp-key-file", "key_files", multiple=True, type=click.Path(exists=True, dir_okay=False)
+    "--pgp-key-file", "key_files", multiple=True, type=CleanPath(exists=True, dir_okay=False)
 )
 @click.option("--notify", "notify_emails", help="failure notice addresses, comma-separated")
 @click.option(
@@ -152,7 +152,9 @@ def set_command(
     with service_errors():
         sync = _sync(sync_id)
         for key_file in key_files:
-            recipients.add_recipient_key(sync, Path(key_file).read_text(), user=None)
+            recipients.add_recipient_key(
+                sync, Path(key_file).read_text(errors="replace"), user=None
+            )
         changes: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
         if options:
             changes["options"] = parse_pairs(options, "--option")
@@ -369,7 +371,7 @@ def next_runs_command(sync_id: int, after: str | None, count: int, as_json: bool
 
 @sync_cli.command("export")
 @click.argument("sync_id", type=int)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", required=True, type=CleanPath(file_okay=False))
 def export_command(sync_id: int, out_dir: str) -> None:
     """Build the files of one run into DIR, without delivering them or moving the watermark."""
     with service_errors():

@@ -21,6 +21,7 @@ import click
 from loyalty.errors import ValidationError
 from webapp.cli.common import (
     ID,
+    CleanPath,
     confirm,
     emit_one,
     emit_table,
@@ -186,7 +187,7 @@ def delete(sync_id: int, yes: bool, as_json: bool) -> None:
     "--out",
     "out",
     required=True,
-    type=click.Path(dir_okay=True),
+    type=CleanPath(dir_okay=True),
     help="file to write, or an existing directory (every original file of the run)",
 )
 @click.option("--file", "file_id", type=ID, help="only this file id (see `sync instances`)")
