@@ -185,3 +185,35 @@ def test_sync_set_deadline(runner: Any, make_sync: Any) -> None:
     refused = invoke(runner, "sync", "set", str(sync.id), "--deadline", "25:00", code=2)
     assert "Delivery deadline must be HH:MM" in refused.output
     assert db.session.get(Sync, sync.id).delivery_deadline == "07:30"
+
+
+def test_the_older_sync_commands_speak_json_too(
+    runner: Any, platform_test_type: Any, sshd_server: Any, tmp_path: Path
+) -> None:
+    created = invoke_json(runner, "sync", "create", "--type", platform_test_type.key, "--name", "J")
+    sync_id = str(created["id"])
+    changed = invoke_json(runner, "sync", "set", sync_id, "--time", "04:15", "--enable")
+    assert changed["changed"]["execution_time"] == {"from": "03:00", "to": "04:15"}
+    assert changed["enabled"] is True
+    added = invoke_json(
+        runner,
+        "sync",
+        "destination-add",
+        sync_id,
+        "--name",
+        "D",
+        "--host",
+        sshd_server.host,
+        "--protocol",
+        "sftp",
+        "--user",
+        sshd_server.username,
+        stdin=f"{sshd_server.password}\n",
+    )
+    assert added["has_password"] is True and sshd_server.password not in str(added)
+    exported = invoke_json(runner, "sync", "export", sync_id, "--out", str(tmp_path / "o"))
+    assert exported["rows"] == 1 and len(exported["files"]) == 1
+    assert {e.action for e in cli_events("sync.create") + cli_events("sync.settings")} == {
+        "sync.create",
+        "sync.settings",
+    }

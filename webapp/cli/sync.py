@@ -16,7 +16,15 @@ from flask.cli import AppGroup
 import exporters
 from loyalty.db import utcnow
 from loyalty.errors import ValidationError
-from webapp.cli.common import CleanPath, emit, parse_pairs, read_secret, service_errors
+from webapp.cli.common import (
+    CleanPath,
+    emit,
+    emit_one,
+    parse_pairs,
+    read_secret,
+    service_errors,
+)
+from webapp.cli.destinations import destination_row
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Compression, Encryption, Protocol, Sync
@@ -58,12 +66,19 @@ def types(as_json: bool) -> None:
 @click.option("--type", "type_key", required=True, help="a key from `flask sync types`")
 @click.option("--name", required=True)
 @click.option("--param", "params", multiple=True, help="scope parameter, e.g. descriptor_id=7")
-def create(type_key: str, name: str, params: tuple[str, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True)
+def create(type_key: str, name: str, params: tuple[str, ...], as_json: bool) -> None:
     """Create a sync (disabled until someone enables it)."""
     with service_errors():
-        sync = syncs.create_sync(type_key, name, parse_pairs(params, "--param"), user=None)
+        sync = syncs.create_sync(
+            type_key, name, parse_pairs(params, "--param"), user=None, actor=cli_actor()
+        )
         db.session.commit()
-    click.echo(f"Created sync {sync.id}: {sync.name} ({sync.type_key}).")
+    emit_one(
+        {"id": sync.id, "name": sync.name, "type": sync.type_key, "scope": sync.scope},
+        as_json,
+        f"Created sync {sync.id}: {sync.name} ({sync.type_key}).",
+    )
 
 
 @sync_cli.command("list")
@@ -112,7 +127,10 @@ def _sync(sync_id: int) -> Sync:
 @click.option("--host-key-type", default="", help="its algorithm, e.g. ssh-ed25519")
 @click.option("--tls-fingerprint", default="", help="pin this FTPS certificate (sha256 hex)")
 @click.option("--no-password", is_flag=True, help="key authentication only; do not read a password")
-def destination_add(sync_id: int, no_password: bool, key_file: str | None, **fields: str) -> None:
+@click.option("--json", "as_json", is_flag=True)
+def destination_add(
+    sync_id: int, no_password: bool, key_file: str | None, as_json: bool, **fields: str
+) -> None:
     """Add an FTP destination; the password is read from stdin or a prompt."""
     with service_errors():
         sync = _sync(sync_id)
@@ -120,9 +138,13 @@ def destination_add(sync_id: int, no_password: bool, key_file: str | None, **fie
         raw = {**fields, "password": password, "password_confirm": password}
         if key_file:
             raw["private_key"] = Path(key_file).read_text(errors="replace")
-        destination = destinations.add_destination(sync, raw, user=None)
+        destination = destinations.add_destination(sync, raw, user=None, actor=cli_actor())
         db.session.commit()
-    click.echo(f"Added destination {destination.id} ({destination.name}) to sync {sync.id}.")
+    emit_one(
+        destination_row(destination),
+        as_json,
+        f"Added destination {destination.id} ({destination.name}) to sync {sync.id}.",
+    )
 
 
 @sync_cli.command("set")
@@ -141,11 +163,13 @@ def destination_add(sync_id: int, no_password: bool, key_file: str | None, **fie
 )
 @click.option("--option", "options", multiple=True, help="type option KEY=VALUE")
 @click.option("--enable/--disable", "enabled", default=None)
+@click.option("--json", "as_json", is_flag=True)
 def set_command(
     sync_id: int,
     key_files: tuple[str, ...],
     options: tuple[str, ...],
     enabled: bool | None,
+    as_json: bool,
     **settings: Any,
 ) -> None:
     """Change settings, options and the enabled state; all or nothing."""
@@ -153,15 +177,26 @@ def set_command(
         sync = _sync(sync_id)
         for key_file in key_files:
             recipients.add_recipient_key(
-                sync, Path(key_file).read_text(errors="replace"), user=None
+                sync, Path(key_file).read_text(errors="replace"), user=None, actor=cli_actor()
             )
         changes: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
         if options:
             changes["options"] = parse_pairs(options, "--option")
-        changed = syncs.update_settings(sync, changes, user=None) if changes else {}
+        changed = (
+            syncs.update_settings(sync, changes, user=None, actor=cli_actor()) if changes else {}
+        )
         if enabled is not None:
-            syncs.set_enabled(sync, enabled, user=None)
+            syncs.set_enabled(sync, enabled, user=None, actor=cli_actor())
         db.session.commit()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"id": sync.id, "changed": changed, "enabled": sync.enabled},
+                indent=2,
+                default=str,
+            )
+        )
+        return
     shown = sorted(changed) + (
         [f"{'enabled' if enabled else 'disabled'}"] if enabled is not None else []
     )
@@ -372,7 +407,8 @@ def next_runs_command(sync_id: int, after: str | None, count: int, as_json: bool
 @sync_cli.command("export")
 @click.argument("sync_id", type=int)
 @click.option("--out", "out_dir", required=True, type=CleanPath(file_okay=False))
-def export_command(sync_id: int, out_dir: str) -> None:
+@click.option("--json", "as_json", is_flag=True)
+def export_command(sync_id: int, out_dir: str, as_json: bool) -> None:
     """Build the files of one run into DIR, without delivering them or moving the watermark."""
     with service_errors():
         sync = _sync(sync_id)
@@ -381,6 +417,18 @@ def export_command(sync_id: int, out_dir: str) -> None:
         started = time.monotonic()
         result = exports.export_once(sync, target)
     seconds = time.monotonic() - started
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "files": [{"path": str(f.path), "rows": f.rows} for f in result.files],
+                    "rows": result.rows,
+                    "seconds": round(seconds, 3),
+                },
+                indent=2,
+            )
+        )
+        return
     for f in result.files:
         click.echo(f"{f.path}  {f.rows} rows")
     click.echo(
