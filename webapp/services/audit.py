@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models.audit import AuditEvent
@@ -58,35 +57,3 @@ def record(
     )
     db.session.add(event)
     return event
-
-
-def list_events(
-    *,
-    sync_id: int | None = None,
-    user_id: int | None = None,
-    actor: str | None = None,
-    action: str = "",
-    page: int = 1,
-    page_size: int = 50,
-) -> tuple[list[AuditEvent], bool]:
-    """Audit events newest first, filtered; returns (events, has_next_page).
-
-    The audit page and ``flask audit list`` read the log through this one query. An
-    ``action`` of "sync" matches every ``sync.*`` action, "sync.enable" exactly that one.
-    """
-    query = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if sync_id:
-        query = query.where(AuditEvent.sync_id == sync_id)
-    if user_id:
-        query = query.where(AuditEvent.user_id == user_id)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    action = (action or "").strip()[:120]
-    if action:
-        query = query.where(
-            (AuditEvent.action == action) | AuditEvent.action.startswith(action.rstrip(".") + ".")
-        )
-    events = db.session.scalars(
-        query.limit(page_size + 1).offset((max(page, 1) - 1) * page_size)
-    ).all()
-    return list(events[:page_size]), len(events) > page_size
