@@ -209,7 +209,7 @@ def instance_row(instance: SyncInstance) -> dict[str, Any]:
     return {
         "id": instance.id,
         "sync_id": instance.sync_id,
-        "number": instance.sequence,
+        "sequence": instance.sequence,
         "status": run_status.status_of(instance).label,
         "trigger": str(instance.trigger),
         "scheduled_for": instance.scheduled_for.isoformat() if instance.scheduled_for else None,
@@ -299,7 +299,7 @@ def run_command(sync_id: int, wait: bool, inline: bool, timeout: float, as_json:
         click.echo(json.dumps(row, indent=2))
         return
     click.echo(
-        f"Run {row['id']}: creation {row['creation_status']}"
+        f"{run_status.run_label(instance)} (id {row['id']}): {row['status']}"
         + (f" ({row['error']})" if row["error"] else "")
     )
     for t in row["transfers"]:

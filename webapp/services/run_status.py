@@ -21,6 +21,7 @@ number back.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,20 +60,23 @@ FILTERABLE = (
     RunOutcome.CANCELLED,
 )
 
-# Human names for exporter file kinds; an unknown kind is shown as words ("some_kind" ->
-# "Some kind"), never as its raw key.
-KIND_LABELS = {
-    "": "File",
-    "product_level": "Product level",
-    "issued_transactions": "Issued transactions",
-    "redeemed_transactions": "Redeemed transactions",
-}
+
+@functools.cache
+def _kind_labels(type_key: str) -> dict[str, str]:
+    import exporters
+
+    if type_key not in exporters.registry():
+        return {}
+    return {k.key: k.label for k in exporters.get(type_key).file_kinds}
 
 
-def kind_label(kind: str | None) -> str:
+def kind_label(kind: str | None, type_key: str | None = None) -> str:
+    """A file kind in words: the sync type's own label ("Product level"), else the key
+    made readable; never the raw key (defect 9)."""
     if not kind:
-        return KIND_LABELS[""]
-    return KIND_LABELS.get(kind) or kind.replace("_", " ").replace("-", " ").capitalize()
+        return "File"
+    label = _kind_labels(type_key).get(kind) if type_key else None
+    return label or kind.replace("_", " ").replace("-", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,17 @@ def _touched_runs(session: Session) -> set[int]:
         elif isinstance(obj, Transfer):
             ids.add(obj.instance_id)
     return ids
+
+
+def register_template_helpers(app: Any) -> None:
+    """``run_status(run, transfers)``, ``run_label(run)``, ``|duration``, ``|kind_label``."""
+    app.jinja_env.globals.update(
+        run_status=status_of, run_label=run_label, run_duration=duration_seconds
+    )
+    app.jinja_env.filters["duration"] = format_duration
+    app.jinja_env.filters["kind_label"] = kind_label
+    app.jinja_env.filters["creation_label"] = lambda s: CreationStatus(s).label
+    app.jinja_env.filters["transfer_label"] = lambda s: TransferStatus(s).label
 
 
 def install(session_class: Any) -> None:

@@ -244,3 +244,35 @@ def test_refusals_name_the_state_that_moved_on(
         run_actions.retry_transfer_now(delivered, user=viewer)
     assert _actions() == before  # refusals change and audit nothing
     assert db.session.get(Transfer, delivered.id).status == TransferStatus.SUCCEEDED
+
+
+def test_a_run_cancelled_after_its_build_job_loaded_it_builds_nothing(
+    app: Flask, make_sync: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race on the build side: the job has read the run (still pending) when the
+    person cancels; its conditional claim finds it cancelled, builds nothing and gives
+    the sync's build lease back."""
+    import jobs.build
+
+    sync = make_sync(rows=5)
+    instance = runs.start_manual_run(sync, user=None, actor="test")
+    instance_id = instance.id
+    real_refusal = jobs.build._build_refusal
+
+    def cancel_meanwhile(loaded: SyncInstance, loaded_sync: Sync) -> str | None:
+        with db.engine.begin() as other:  # another process: the person's request
+            other.execute(
+                update(SyncInstance)
+                .where(SyncInstance.id == instance_id)
+                .values(creation_status=CreationStatus.CANCELLED)
+            )
+        return real_refusal(loaded, loaded_sync)
+
+    monkeypatch.setattr(jobs.build, "_build_refusal", cancel_meanwhile)
+    assert jobs.build.create_files(instance_id) == "moved on"
+    db.session.expire_all()
+    assert db.session.get(SyncInstance, instance_id).creation_status == CreationStatus.CANCELLED
+    assert (
+        db.session.scalars(select(SyncFile).where(SyncFile.instance_id == instance_id)).all() == []
+    )
+    assert db.session.get(Sync, sync.id).build_lease_instance_id is None
