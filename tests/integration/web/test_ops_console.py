@@ -264,3 +264,262 @@ def test_cli_timezone_goes_through_the_same_check(app: Flask, sync: Sync, runner
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.get(Sync, sync.id).timezone == "Europe/Oslo"
+
+
+# ------------------------------------------------------------------ scope
+
+
+@pytest.fixture
+def descriptors(app: Flask) -> tuple[Any, Any]:
+    from loyalty.models import Descriptor
+
+    gold, silver = Descriptor(ext_ref="GOLD", name="Gold members"), Descriptor(
+        ext_ref="SILV", name="Silver members"
+    )
+    db.session.add_all([gold, silver])
+    db.session.commit()
+    return gold, silver
+
+
+@pytest.fixture
+def scoped_sync(descriptors: tuple[Any, Any]) -> Sync:
+    import exporters
+
+    sync = Sync(
+        type_key="member_descriptor",
+        name="Gold to CRM",
+        scope={"descriptor_id": descriptors[0].id},
+        options=exporters.get("member_descriptor").default_options(),
+        watermark={"max_id": 41},
+    )
+    db.session.add(sync)
+    db.session.commit()
+    return sync
+
+
+def test_create_without_a_chosen_scope_is_refused(
+    descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    client = login(make_user("support"))
+    response = client.post(
+        "/syncs/new", data={"type_key": "member_descriptor", "name": "Gold", "scope_id": ""}
+    )
+    assert response.status_code == 200
+    assert "Member descriptor is required for a" in response.text and "choose one" in response.text
+    assert db.session.scalar(select(func.count()).select_from(Sync)) == 0
+    assert 'data-filter-select="#scope_id"' in response.text
+
+
+def test_list_and_settings_show_the_scope(scoped_sync: Sync, make_user: Any, login: Login) -> None:
+    client = login(make_user("sync_manager"))
+    assert "Member descriptor: GOLD" in client.get("/syncs").text
+    settings = client.get(f"/syncs/{scoped_sync.id}/settings").text
+    assert 'id="scope-current">Member descriptor: GOLD<' in settings
+    assert 'id="scope-form"' not in settings and "Only support can change the scope" in settings
+
+
+def test_support_changes_the_scope_of_a_cumulative_sync(
+    scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    client = login(make_user("support"))
+    settings = client.get(f"/syncs/{scoped_sync.id}/settings").text
+    assert 'id="scope-form"' in settings and "The next run exports the new member descriptor" in settings
+    response = client.post(f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(Sync, scoped_sync.id)
+    assert changed.scope == {"descriptor_id": descriptors[1].id}
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sync.scope"))
+    assert event.detail["scope"] == {"from": "GOLD", "to": "SILV"} and "watermark" not in event.detail
+    assert "Member descriptor: SILV" in client.get("/syncs").text
+
+
+def test_scope_change_of_an_incremental_sync_resets_its_watermark(
+    app: Flask, make_user: Any, login: Login
+) -> None:
+    import exporters
+    from loyalty.models import RankingSet
+
+    first, second = RankingSet(ext_ref="RS1", name="Tiers"), RankingSet(ext_ref="RS2", name="Club")
+    db.session.add_all([first, second])
+    db.session.flush()
+    sync = Sync(
+        type_key="member_ranking_extended",
+        name="Ranks",
+        scope={"ranking_set_id": first.id},
+        options=exporters.get("member_ranking_extended").default_options(),
+        watermark={"max_id": 41},
+    )
+    db.session.add(sync)
+    db.session.commit()
+    client = login(make_user("support"))
+    assert "exports everything of the new" in client.get(f"/syncs/{sync.id}/settings").text
+    response = client.post(f"/syncs/{sync.id}/scope", data={"scope_id": str(second.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(Sync, sync.id)
+    assert changed.scope == {"ranking_set_id": second.id} and changed.watermark is None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sync.scope"))
+    assert event.detail["watermark"].startswith("reset")
+
+
+@pytest.mark.parametrize(("value", "message"), [("", "choose one"), ("99999", "No member descriptor with id 99999"), ("abc", "chosen from the list")])
+def test_bad_scope_changes_nothing(
+    value: str, message: str, scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    client = login(make_user("support"))
+    response = client.post(f"/syncs/{scoped_sync.id}/scope", data={"scope_id": value}, follow_redirects=True)
+    assert message in response.text and "flash-error" in response.text
+    db.session.expire_all()
+    assert db.session.get(Sync, scoped_sync.id).scope == {"descriptor_id": descriptors[0].id}
+    assert "sync.scope" not in actions()
+
+
+def test_scope_change_is_refused_while_a_run_builds(
+    app: Flask, scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    from webapp.models.runs import CreationStatus
+
+    make_run(app, scoped_sync, CreationStatus.RUNNING)
+    client = login(make_user("support"))
+    response = client.post(
+        f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)}, follow_redirects=True
+    )
+    assert "is building" in response.text
+    db.session.expire_all()
+    assert db.session.get(Sync, scoped_sync.id).watermark == {"max_id": 41}
+
+
+def test_sync_manager_cannot_change_the_scope(
+    scoped_sync: Sync, descriptors: tuple[Any, Any], make_user: Any, login: Login
+) -> None:
+    client = login(make_user("sync_manager"))
+    response = client.post(f"/syncs/{scoped_sync.id}/scope", data={"scope_id": str(descriptors[1].id)})
+    assert response.status_code == 403
+
+
+# ------------------------------------------------------------------ audit log
+
+
+def _settings_change(sync: Sync, client: FlaskClient) -> None:
+    response = client.post(
+        f"/syncs/{sync.id}/settings",
+        data={"execution_time": "05:15", "timezone": "Europe/Oslo", "compression": "gzip", "encryption": "none"},
+    )
+    assert response.status_code == 302
+
+
+def test_audit_log_shows_changes_as_before_and_after(sync: Sync, make_user: Any, login: Login) -> None:
+    client = login(make_user("support"))
+    _settings_change(sync, client)
+    page = client.get(f"/support/audit?sync={sync.id}&action=sync.settings").text
+    assert '<strong>execution_time</strong>: <span class="from">03:00</span> → <span class="to">05:15</span>' in page
+    assert '<span class="to">Europe/Oslo</span>' in page
+    assert "{&#34;" not in page and '{"execution_time"' not in page  # no raw JSON
+
+
+def test_audit_filters_by_actor_and_date(sync: Sync, make_user: Any, login: Login) -> None:
+    from webapp.services import audit
+
+    audit.record("sync.enable", obj=sync, actor="cli:ops")
+    db.session.commit()
+    client = login(make_user("support"))
+    by_actor = client.get("/support/audit?actor=cli:ops").text
+    table = by_actor.split('id="audit-table"')[1]
+    assert "cli:ops" in table and "auth.login" not in table
+    assert "No events match" in client.get("/support/audit?from=2001-01-01&to=2001-01-02").text
+    today = client.get("/support/audit?actor=cli:ops&from=2000-01-01").text
+    assert "sync.enable" in today
+    bad = client.get("/support/audit?from=yesterday")
+    assert bad.status_code == 400 and "from must be a date" in bad.text
+
+
+def test_audit_csv_exports_the_filtered_log_safely(sync: Sync, make_user: Any, login: Login) -> None:
+    import csv
+    import io
+
+    from webapp.services import audit
+
+    audit.record("sync.enable", obj=sync, actor="=HYPERLINK(\"http://evil\")")
+    audit.record("sync.disable", obj=sync, actor="cli:ops")
+    db.session.commit()
+    client = login(make_user("support"))
+    _settings_change(sync, client)
+    response = client.get(f"/support/audit.csv?sync={sync.id}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.is_streamed
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0][:4] == ["id", "at_utc", "actor", "action"]
+    actions_in_csv = [r[3] for r in rows[1:]]
+    assert actions_in_csv == ["sync.settings", "sync.disable", "sync.enable"]  # newest first
+    assert "auth.login" not in response.text  # the filter holds
+    assert rows[3][2] == "'=HYPERLINK(\"http://evil\")"
+    assert "execution_time: 03:00 → 05:15" in rows[1][7]
+    narrowed = client.get(f"/support/audit.csv?sync={sync.id}&action=sync.disable").text
+    assert len(list(csv.reader(io.StringIO(narrowed)))) == 2
+
+
+@pytest.mark.parametrize("role", ["viewer", "sync_manager"])
+def test_audit_csv_needs_audit_view(role: str, make_user: Any, login: Login) -> None:
+    assert login(make_user(role)).get("/support/audit.csv").status_code == 403
+
+
+def test_changes_reads_every_detail_shape() -> None:
+    from webapp.services.audit_view import changes_text, safe_cell
+
+    assert changes_text({"from": "viewer", "to": "support"}) == "value: viewer → support"
+    assert (
+        changes_text({"options": {"from": {"rows": 2, "x": 1}, "to": {"rows": 3, "x": 1}}})
+        == "options.rows: 2 → 3"
+    )
+    assert changes_text({"name": "Gold", "scope": {}}) == "name: Gold; scope: {}"
+    assert changes_text({"enabled": {"from": False, "to": True}}) == "enabled: no → yes"
+    for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx"):
+        assert safe_cell(dangerous).startswith("'")
+    assert safe_cell("plain") == "plain" and safe_cell(None) == ""
+
+
+# ------------------------------------------------------------------ flashes, breadcrumbs
+
+
+def test_refusal_flashes_in_the_error_style(sync: Sync, make_user: Any, login: Login) -> None:
+    client = login(make_user("sync_manager"))
+    # PGP without a recipient key is refused by the service: an error flash, not green.
+    response = client.post(
+        f"/syncs/{sync.id}/keys", data={"public_key": "not a key"}, follow_redirects=True
+    )
+    assert '<p class="flash-error" role="alert">Key not added' in response.text
+    ok = client.post(
+        f"/syncs/{sync.id}/settings",
+        data={"execution_time": "03:00", "timezone": "UTC", "compression": "none", "encryption": "none"},
+        follow_redirects=True,
+    )
+    assert '<p class="flash-success">' in ok.text and 'flash-error' not in ok.text, ok.text[ok.text.find('flashes'):][:300]
+
+
+def test_testing_indicator_is_hidden_at_rest_by_the_stylesheet(app: Flask) -> None:
+    css = (Path(app.static_folder or "") / "app.css").read_text()
+    assert ".htmx-indicator { display: none; }" in css
+    assert ".htmx-request .htmx-indicator" in css
+
+
+@pytest.mark.parametrize(
+    ("path", "here"),
+    [
+        ("/syncs/{id}/settings", "Settings"),
+        ("/syncs/{id}/destinations", "FTP Destinations"),
+        ("/syncs/{id}/dashboard", "Dashboard"),
+        ("/syncs/{id}/destinations/new", "Add destination"),
+    ],
+)
+def test_every_sync_page_has_breadcrumbs(
+    path: str, here: str, sync: Sync, make_user: Any, login: Login
+) -> None:
+    page = login(make_user("sync_manager")).get(path.format(id=sync.id)).text
+    crumbs = page.split('class="crumbs"', 1)[1].split("</nav>", 1)[0]
+    assert 'href="/syncs">Tools / Sync</a>' in crumbs
+    assert f'href="/syncs/{sync.id}/settings">Nightly members</a>' in crumbs
+    assert f'aria-current="page">{here}<' in crumbs
+    if "settings" not in path:
+        assert f'href="/syncs/{sync.id}/settings">Settings</a>' in page  # back to Settings

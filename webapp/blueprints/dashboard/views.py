@@ -86,7 +86,7 @@ def process_new_sync(sync_id: int) -> Response:
         instance = runs.start_manual_run(sync, user=_user())
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(exc.errors.values()))
+        flash("; ".join(exc.errors.values()), "error")
     else:
         flash(f"{run_status.run_label(instance)} started.")
     return redirect(url_for("dashboard.dashboard", sync_id=sync.id))
@@ -122,7 +122,7 @@ def retransfer(sync_id: int, instance_id: int) -> Response:
         started = runs.request_retransfer(instance, user=_user(), destination_id=destination_id)
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(exc.errors.values()))
+        flash("; ".join(exc.errors.values()), "error")
     else:
         flash(
             f"Transferring the stored file(s) again to {', '.join(t.destination_name for t in started)}."

@@ -56,6 +56,7 @@ def sync_list() -> str:
         destination_counts=syncs.destination_counts(items),
         notices=notices.for_syncs(items),
         labels=_labels(),
+        scope_labels=syncs.scope_labels(items),
     )
 
 
@@ -76,6 +77,7 @@ def toggle_enabled(sync_id: int) -> str | Response:
             destination_count=syncs.destination_counts([sync]).get(sync.id, 0),
             notices=notices.for_syncs([sync]),
             labels=_labels(),
+            scope_labels=syncs.scope_labels([sync]),
         )
     return redirect(url_for("syncs.sync_list"))
 
@@ -88,9 +90,7 @@ def create() -> str | Response:
     form.type_key.choices = [SelectChoice(t.key, f"{t.label} ({t.key})") for t in types]
     chosen = request.values.get("type_key") or (types[0].key if types else "")
     scope = exporters.registry()[chosen].scope if chosen in exporters.registry() else None
-    form.scope_id.choices = [
-        SelectChoice(str(i), label) for i, label in (scope.choices(db.session()) if scope else [])
-    ]
+    form.scope_id.choices = _scope_choices(scope)
     if scope is not None:
         form.scope_id.label.text = scope.label
     if request.method == "POST" and form.validate():
@@ -173,6 +173,11 @@ def settings(sync_id: int) -> str | Response:
         OptionKind=OptionKind,
         preview=preview,
         scope_label=syncs.scope_label(sync),
+        scope=sync_type.scope,
+        scope_choices=_scope_choices(sync_type.scope),
+        scope_value=str((sync.scope or {}).get(sync_type.scope.key, ""))
+        if sync_type.scope
+        else "",
     )
 
 
@@ -200,7 +205,7 @@ def add_key(sync_id: int) -> Response | str:
         added = recipients.add_recipient_key(sync, text, user=_user())
     except ValidationError as exc:
         db.session.rollback()
-        flash("Key not added: " + "; ".join(exc.errors.values()))
+        flash("Key not added: " + "; ".join(exc.errors.values()), "error")
     else:
         db.session.commit()
         flash(f"Added {len(added)} key(s)." if added else "That key is already a recipient.")
@@ -215,7 +220,7 @@ def remove_key(sync_id: int, key_id: int) -> Response:
         recipients.remove_recipient_key(sync, key_id, user=_user())
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(exc.errors.values()))
+        flash("; ".join(exc.errors.values()), "error")
     else:
         db.session.commit()
         flash("Key removed.")
@@ -253,6 +258,41 @@ def layout(key: str) -> str:
     if sync_type is None:
         abort(404)
     return render_template("syncs/layout.html", sync_type=sync_type)
+
+
+def _scope_choices(scope: Any) -> list[SelectChoice]:
+    """The scope select: an empty "choose" entry first, so that nothing is chosen unseen
+    (the browser would otherwise submit the first object in the list)."""
+    if scope is None:
+        return []
+    objects = scope.choices(db.session())
+    prompt = f"— Choose a {scope.label.lower()} —"
+    return [
+        SelectChoice("", prompt),
+        *(SelectChoice(str(i), label) for i, label in objects),
+    ]
+
+
+@bp.route("/syncs/<int:sync_id>/scope", methods=["POST"])
+@permission_required(SYNC_CREATE)
+def change_scope(sync_id: int) -> Response:
+    """Support binds the sync to another scope object (audited; the watermark is reset)."""
+    sync = syncs.get_sync(sync_id, _user())
+    try:
+        changed = syncs.change_scope(sync, request.form.get("scope_id"), user=_user())
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("Scope not changed: " + "; ".join(exc.errors.values()), "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash(
+                f"Scope changed to {changed['scope']['to']}. The next run exports the new "
+                "scope in full."
+            )
+        else:
+            flash("Nothing changed.")
+    return redirect(url_for("syncs.settings", sync_id=sync.id) + "#scope")
 
 
 def _submitted_options(sync_type: Any) -> dict[str, Any]:
