@@ -1,4 +1,4 @@
-"""Issue 13, item 4: ``flask audit list``, the audit page's query (audit.list_events)."""
+"""Issue 13, item 4: ``flask audit list``, the audit page's query (services.audit_view)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ def test_audit_list_filters_like_the_audit_page(
     assert [r["action"] for r in by_user] == ["sync.disable"]
     mine = invoke_json(runner, "audit", "list", "--actor", cli_actor(), "--limit", "1")
     assert [(r["action"], r["sync_id"]) for r in mine] == [("sync.enable", second.id)]
+    csv_text = invoke(runner, "audit", "list", "--sync", str(first.id), "--csv").output
+    assert csv_text.splitlines()[0].startswith("id,at_utc,actor,action")
+    assert len(csv_text.splitlines()) == 3  # header, the disable, the enable
     page = invoke(runner, "audit", "list", "--sync", str(first.id)).output
     assert "sync.disable" in page and manager.email in page
     # The page shows the same events, newest first.
@@ -47,3 +50,7 @@ def test_audit_list_refuses_bad_filters(runner: Any) -> None:
         in invoke(runner, "audit", "list", "--action", "sync\x00", code=2).output
     )
     assert invoke(runner, "audit", "list", "--limit", "0", code=2).output.startswith("Usage")
+    assert (
+        "--since must be a date as YYYY-MM-DD"
+        in invoke(runner, "audit", "list", "--since", "yesterday", code=2).output
+    )

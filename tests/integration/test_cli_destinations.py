@@ -138,8 +138,11 @@ def test_destination_test_connects_with_the_stored_password(
 ) -> None:
     sync = make_sync()
     destination, _ = sftp_destination(sync)
+    assert invoke_json(runner, "sync", "destination-list", str(sync.id))[0]["trust"] == "untested"
     row = invoke_json(runner, "sync", "destination-test", str(destination.id))
     assert row["ok"] is True and row["message"].startswith("Connected to")
+    # The stored settings were tested: the list says so, as the page's list does.
+    assert invoke_json(runner, "sync", "destination-list", str(sync.id))[0]["trust"] == "verified"
     assert row["pinned"] == sshd_server.host_key_fingerprint and row["pinned_now"] is None
     (event,) = cli_events("destination.test")
     assert event.detail["ok"] is True and event.object_id == destination.id
@@ -193,6 +196,9 @@ def test_destination_test_pin_of_a_changed_host_key_asks_first(
         )
         assert f"Pinned {presented}" in accepted.output
     assert db.session.get(Destination, destination.id).host_key_fingerprint == presented
+    # As the page's Renew pin: audited with both fingerprints.
+    (event,) = cli_events("destination.pin_renew")
+    assert (event.detail["from"], event.detail["to"]) == (pinned, presented)
 
 
 def test_destination_test_pin_of_a_self_signed_ftps_certificate(
@@ -237,7 +243,9 @@ def test_destination_test_pin_with_nothing_seen_is_refused(
     destination, _ = sftp_destination(
         sync, port=str(closed_port), host_key_fingerprint="", host_key_type=""
     )
-    before = snapshot()
     result = invoke(runner, "sync", "destination-test", str(destination.id), "--pin", code=2)
     assert "nothing to pin" in result.output
-    assert snapshot() == before
+    # The test itself is recorded (the list shows "failed"); no pin, no edit.
+    stored = db.session.get(Destination, destination.id)
+    assert (stored.host_key_fingerprint, stored.trust) == (None, "failed")
+    assert cli_events("destination.update") == []

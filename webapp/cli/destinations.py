@@ -61,6 +61,9 @@ def destination_row(destination: Destination) -> dict[str, Any]:
         "tls_not_after": destination.tls_not_after.isoformat()
         if destination.tls_not_after
         else None,
+        # "verified", "failed" or "untested": the last test of the current settings.
+        "trust": destination.trust,
+        "last_test_at": destination.last_test_at.isoformat() if destination.last_test_at else None,
     }
 
 
@@ -108,6 +111,7 @@ def destination_list(sync_id: int, as_json: bool) -> None:
             ("directory", lambda r: r["directory"] or "/"),
             ("retries", lambda r: r["retries"]),
             ("pinned", _pin_text),
+            ("trust", lambda r: r["trust"]),
         ],
     )
 
@@ -276,35 +280,51 @@ def _outcome_lines(outcome: connection_test.Outcome) -> list[str]:
 
 
 def _pin(destination: Destination, outcome: connection_test.Outcome, yes: bool) -> str | None:
-    """Store the fingerprint the test saw, through ``update_destination`` (audited as a
-    ``destination.update`` of the pin, signed ``cli:<user>``). Replacing a different pin
-    is confirmed first: only the server's administrator can say the new key is theirs."""
-    raw = _current_fields(destination)
-    if outcome.host_key_fingerprint:
-        seen, current = outcome.host_key_fingerprint, destination.host_key_fingerprint
-        raw["host_key_fingerprint"] = seen
-        raw["host_key_type"] = outcome.host_key_type or ""
-    elif outcome.tls_fingerprint:
-        seen, current = outcome.tls_fingerprint, destination.tls_fingerprint
-        raw["tls_fingerprint"] = seen
-        if outcome.tls_not_after:
-            raw["tls_not_after"] = f"{seen}@{outcome.tls_not_after.isoformat()}"
-    else:
+    """Store the fingerprint the test just saw, as the page does.
+
+    A first pin goes through ``update_destination`` (audited as a ``destination.update``
+    of the pin, as saving the form with the accepted key is). Replacing another pin is
+    ``destinations.renew_pin`` (the page's Renew pin, audited ``destination.pin_renew``
+    with both fingerprints), confirmed first: only the server's administrator can say
+    the new key is theirs.
+    """
+    sftp = Protocol(destination.protocol) is Protocol.SFTP
+    seen = outcome.host_key_fingerprint if sftp else outcome.tls_fingerprint
+    if not seen:
         raise ValidationError(
             {"pin": "The test saw no host key or certificate, so there is nothing to pin."}
         )
+    current = destination.pinned
     if seen == current:
         return None
-    if current and not ask(
-        [
-            f"The server shows {seen}, but {current} is pinned.",
-            "Replace the pin only if the server's administrator confirms the change.",
-        ],
-        yes,
-    ):
-        click.echo("Not pinned: the pinned fingerprint stays.", err=True)
-        return None
-    destinations.update_destination(destination, raw, user=None, actor=cli_actor())
+    if current:
+        if not ask(
+            [
+                f"The server shows {seen}, but {current} is pinned.",
+                "Replace the pin only if the server's administrator confirms the change.",
+            ],
+            yes,
+        ):
+            click.echo("Not pinned: the pinned fingerprint stays.", err=True)
+            return None
+        destinations.renew_pin(
+            destination,
+            seen,
+            key_type=outcome.host_key_type,
+            not_after=outcome.tls_not_after,
+            user=None,
+            actor=cli_actor(),
+        )
+    else:
+        raw = _current_fields(destination)
+        if sftp:
+            raw["host_key_fingerprint"] = seen
+            raw["host_key_type"] = outcome.host_key_type or ""
+        else:
+            raw["tls_fingerprint"] = seen
+            if outcome.tls_not_after:
+                raw["tls_not_after"] = f"{seen}@{outcome.tls_not_after.isoformat()}"
+        destinations.update_destination(destination, raw, user=None, actor=cli_actor())
     db.session.commit()
     return seen
 
