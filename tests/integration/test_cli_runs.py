@@ -146,3 +146,31 @@ def test_transfers_cancel_and_its_refusal(
     assert db.session.scalar(select(Transfer).where(Transfer.id == waiting.id)).status == (
         TransferStatus.CANCELLED
     )
+
+
+def test_runs_list_filters_as_the_runs_page(
+    runner: Any, make_sync: Any, sftp_destination: Any, closed_port: int, run_jobs: Any
+) -> None:
+    failed = _failed_transfer(make_sync, sftp_destination, closed_port, run_jobs)
+    good = make_sync("Good")
+    runs.start_manual_run(good, user=None, actor="test")
+    run_jobs()
+    everything = invoke_json(runner, "runs", "list")
+    assert len(everything["runs"]) == 2 and everything["next_before"] is None
+    failures = invoke_json(runner, "runs", "list", "--status", "failures")
+    assert [r["id"] for r in failures["runs"]] == [failed.instance_id]
+    assert failures["runs"][0]["status"].startswith("Failed")
+    page = invoke_json(runner, "runs", "list", "--limit", "1")
+    older = invoke_json(runner, "runs", "list", "--before", str(page["next_before"]))
+    assert [r["id"] for r in page["runs"] + older["runs"]] == [r["id"] for r in everything["runs"]]
+    assert "Failed" in invoke(runner, "runs", "list", "--sync", str(failed.instance.sync_id)).output
+
+
+def test_runs_list_refuses_bad_filters(runner: Any) -> None:
+    assert (
+        "Unknown status 'late'" in invoke(runner, "runs", "list", "--status", "late", code=2).output
+    )
+    assert (
+        "must be a date like 2026-12-03"
+        in invoke(runner, "runs", "list", "--from", "monday", code=2).output
+    )

@@ -421,6 +421,8 @@ def test_fuzz_cli_parity_commands(
     _invoke(runner, ["sync", "download", number, "--out", text, "--file", count])
     _invoke(runner, ["runs", "cancel", number])
     _invoke(runner, ["runs", "show", number])
+    _invoke(runner, ["runs", "list", "--status", text, "--from", name, "--to", secret])
+    _invoke(runner, ["runs", "list", "--sync", number, "--before", count, "--limit", count])
     _invoke(runner, ["transfers", "retry", number])
     _invoke(runner, ["transfers", "cancel", count])
     _invoke(runner, ["users", "set-role", name, text])

@@ -9,18 +9,19 @@ names the state the run or transfer is in now.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
 from flask.cli import AppGroup
 
-from loyalty.errors import NotFound
-from loyalty.text import parse_id
-from webapp.cli.common import ID, emit_one, json_option, service_errors
+from loyalty.errors import NotFound, ValidationError
+from loyalty.text import CONTROL, parse_id
+from webapp.cli.common import ID, emit_one, emit_table, json_option, service_errors
 from webapp.cli.sync import instance_row
 from webapp.extensions import db
-from webapp.models.runs import SyncInstance, Transfer, TransferStatus
-from webapp.services import run_actions, runs
+from webapp.models.runs import SyncInstance, Transfer, TransferStatus, Trigger
+from webapp.services import run_actions, run_search, run_status, runs
 from webapp.services.audit import cli_actor
 
 runs_cli = AppGroup("runs", help="Runs: show, cancel (`flask run` is Flask's dev server).")
@@ -48,6 +49,69 @@ def show_run(instance_id: int, as_json: bool) -> None:
     with service_errors():
         row = instance_row(runs.get_instance(instance_id, None))
     emit_one(row, as_json, _run_lines(row))
+
+
+@runs_cli.command("list")
+@click.option(
+    "--status",
+    help="failures (failed or partly failed), or one of "
+    + ", ".join(o.value for o in run_status.FILTERABLE),
+)
+@click.option("--sync", "sync_id", type=ID, help="only this sync's runs")
+@click.option("--destination", "destination_id", type=ID, help="only runs sent to this one")
+@click.option("--trigger", type=click.Choice([t.value for t in Trigger]))
+@click.option("--from", "day_from", help="created on or after this day (YYYY-MM-DD, UTC)")
+@click.option("--to", "day_to", help="created on or before this day (YYYY-MM-DD, UTC)")
+@click.option("--before", type=ID, help="older than this run id (the next page)")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@json_option
+def list_runs(
+    status: str | None,
+    sync_id: int | None,
+    destination_id: int | None,
+    trigger: str | None,
+    day_from: str | None,
+    day_to: str | None,
+    before: int | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Runs of every sync, newest first, filtered as on the Runs page ("what failed?")."""
+    args = {
+        "status": status,
+        "sync": sync_id,
+        "destination": destination_id,
+        "trigger": trigger,
+        "from": day_from,
+        "to": day_to,
+        "before": before,
+    }
+    with service_errors():
+        if any(v and CONTROL.search(str(v)) for v in args.values()):
+            raise ValidationError("A filter has control characters.")
+        flt = run_search.parse_filter({k: str(v) for k, v in args.items() if v is not None})
+        page = run_search.search(flt, None, page_size=limit)
+    rows = [instance_row(i) for i in page.runs]
+    if as_json:
+        click.echo(json.dumps({"runs": rows, "next_before": page.next_before}, indent=2))
+        return
+    emit_table(
+        rows,
+        False,
+        [
+            ("id", lambda r: r["id"]),
+            ("sync", lambda r: r["sync_id"]),
+            ("run", lambda r: r["sequence"]),
+            ("created (UTC)", lambda r: r["created_at"][:19]),
+            ("status", lambda r: r["status"]),
+            (
+                "transfers",
+                lambda r: ", ".join(f"{t['destination']}={t['status']}" for t in r["transfers"]),
+            ),
+        ],
+    )
+    if page.next_before:
+        click.echo(f"(more: --before {page.next_before})")
 
 
 @runs_cli.command("cancel")
