@@ -84,6 +84,7 @@ def create(type_key: str, name: str, params: tuple[str, ...], as_json: bool) -> 
 @sync_cli.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def list_syncs(as_json: bool) -> None:
+    """Every sync with its type, state and schedule."""
     rows = [
         {
             "id": s.id,
