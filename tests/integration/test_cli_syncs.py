@@ -217,3 +217,37 @@ def test_the_older_sync_commands_speak_json_too(
         "sync.create",
         "sync.settings",
     }
+
+
+def test_sync_scope_choices_and_set_scope(runner: Any, app: Any, platform_test_type: Any) -> None:
+    from loyalty.models import Descriptor
+
+    gold, silver = (
+        Descriptor(ext_ref="GOLD", name="Gold"),
+        Descriptor(ext_ref="SILV", name="Silver"),
+    )
+    db.session.add_all([gold, silver])
+    db.session.commit()
+    choices = invoke_json(runner, "sync", "scope-choices", "member_descriptor")
+    assert [c["id"] for c in choices] == [gold.id, silver.id]
+    created = invoke_json(
+        runner,
+        "sync",
+        "create",
+        "--type",
+        "member_descriptor",
+        "--name",
+        "Gold to CRM",
+        "--param",
+        f"descriptor_id={gold.id}",
+    )
+    row = invoke_json(runner, "sync", "set-scope", str(created["id"]), str(silver.id))
+    assert row["scope"] == {"descriptor_id": silver.id}
+    assert row["changed"]["scope"] == {"from": "GOLD", "to": "SILV"}
+    assert len(cli_events("sync.scope")) == 1
+    before = snapshot()
+    refused = invoke(runner, "sync", "set-scope", str(created["id"]), "99999", code=2)
+    assert "No member descriptor with id 99999" in refused.output
+    none = invoke(runner, "sync", "scope-choices", platform_test_type.key, code=2)
+    assert "has no scope to choose" in none.output
+    assert snapshot() == before

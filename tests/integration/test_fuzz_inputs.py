@@ -418,6 +418,8 @@ def test_fuzz_cli_parity_commands(
     _invoke(runner, ["sync", "show", number, "--json"])
     _invoke(runner, ["sync", "enable", number])
     _invoke(runner, ["sync", "key-remove", sync, number])
+    _invoke(runner, ["sync", "set-scope", sync, text])
+    _invoke(runner, ["sync", "scope-choices", name])
     _invoke(runner, ["sync", "download", number, "--out", text, "--file", count])
     _invoke(runner, ["runs", "cancel", number])
     _invoke(runner, ["runs", "show", number])

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+import exporters
 from loyalty.errors import ValidationError
 from webapp.cli.common import (
     ID,
@@ -282,4 +283,40 @@ def key_remove(sync_id: int, key_id: int, as_json: bool) -> None:
     )
 
 
-COMMANDS = (show, enable, disable, delete, download, key_remove)
+@click.command("scope-choices")
+@click.argument("type_key")
+@json_option
+def scope_choices(type_key: str, as_json: bool) -> None:
+    """The objects a sync of TYPE_KEY may be bound to (Create sync's and Settings' list)."""
+    with service_errors():
+        sync_type = exporters.registry().get(type_key)
+        if sync_type is None:
+            raise ValidationError({"type": f"Unknown sync type {type_key[:60]!r}."})
+        scope = sync_type.scope
+        if scope is None:
+            raise ValidationError({"type": f"A {sync_type.label} has no scope to choose."})
+        rows = [{"id": i, "label": label} for i, label in scope.choices(db.session())]
+    emit_table(rows, as_json, [("id", lambda r: r["id"]), (scope.label, lambda r: r["label"])])
+
+
+@click.command("set-scope")
+@click.argument("sync_id", type=int)
+@click.argument("object_id")
+@json_option
+def set_scope(sync_id: int, object_id: str, as_json: bool) -> None:
+    """Bind the sync to another scope object (Settings: Scope); the next incremental run
+    exports the new scope in full. Refused while a run of the sync builds."""
+    with service_errors():
+        sync = syncs.get_sync(sync_id, None)
+        changed = syncs.change_scope(sync, object_id, user=None, actor=cli_actor())
+        db.session.commit()
+    emit_one(
+        {"id": sync.id, "scope": sync.scope, "changed": changed},
+        as_json,
+        f"Sync {sync.id}: scope changed to {changed['scope']['to']}."
+        if changed
+        else f"Sync {sync.id}: nothing changed.",
+    )
+
+
+COMMANDS = (show, enable, disable, delete, download, key_remove, scope_choices, set_scope)
