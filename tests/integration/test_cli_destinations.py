@@ -249,3 +249,20 @@ def test_destination_test_pin_with_nothing_seen_is_refused(
     stored = db.session.get(Destination, destination.id)
     assert (stored.host_key_fingerprint, stored.trust) == (None, "failed")
     assert cli_events("destination.update") == []
+
+
+def test_destination_test_of_changed_settings_saves_nothing(
+    runner: Any, make_sync: Any, sftp_destination: Any, closed_port: int, sshd_server: Any
+) -> None:
+    sync = make_sync()
+    destination, _ = sftp_destination(sync, port=str(closed_port))
+    before = snapshot()
+    args = ["sync", "destination-test", str(destination.id), "--port", str(sshd_server.port)]
+    # Another port: the stored password does not follow it, as on the edit form.
+    refused = invoke(runner, *args, code=1)
+    assert destinations.SECRET_AGAIN in refused.output
+    row = invoke_json(runner, *args, "--password-stdin", stdin=f"{sshd_server.password}\n")
+    assert row["ok"] is True
+    assert snapshot() == before  # tested, not saved (and not recorded as the stored test)
+    pin = invoke(runner, *args, "--pin", code=2)
+    assert "save the changes with `flask sync destination-edit` first" in pin.output

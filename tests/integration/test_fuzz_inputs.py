@@ -413,6 +413,7 @@ def test_fuzz_cli_parity_commands(
     _invoke(runner, ["sync", "destination-edit", destination, "--key-file", text])
     _invoke(runner, ["sync", "set", sync, "--pgp-key-file", text, "--deadline", count])
     _invoke(runner, ["sync", "destination-list", number])
+    _invoke(runner, ["sync", "destination-test", number, "--host", text, "--port", count])
     _invoke(runner, ["sync", "destination-remove", number], "n\n")
     _invoke(runner, ["sync", "delete", number], "\n")
     _invoke(runner, ["sync", "show", number, "--json"])

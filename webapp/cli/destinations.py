@@ -224,11 +224,32 @@ def destination_remove(destination_id: int, yes: bool, as_json: bool) -> None:
 @click.command("destination-test")
 @click.argument("destination_id", type=ID)
 @click.option("--pin", is_flag=True, help="store the host key / certificate fingerprint seen")
+@click.option("--host", help="test this server address instead (nothing is saved)")
+@click.option("--port", help="test this port instead")
+@click.option("--protocol", type=click.Choice([p.value for p in Protocol]))
+@click.option("--user", "username", help="test this server user instead")
+@click.option("--directory", help="test this directory instead")
+@click.option("--password-stdin", is_flag=True, help="test with a password read from stdin")
+@click.option(
+    "--key-file", type=CleanPath(exists=True, dir_okay=False), help="test with this private key"
+)
 @yes_option
 @json_option
-def destination_test(destination_id: int, pin: bool, yes: bool, as_json: bool) -> None:
+def destination_test(
+    destination_id: int,
+    pin: bool,
+    password_stdin: bool,
+    key_file: str | None,
+    yes: bool,
+    as_json: bool,
+    **overrides: str | None,
+) -> None:
     """Test connection, as the destination page's button: connect, log in, write and
     remove a test file, and show the server's fingerprint (``--pin`` stores it).
+
+    Without options it tests the stored settings; ``--host``, ``--port``, ... test
+    changed ones before ``destination-edit`` saves them, as the edit form's button does
+    (the stored password is used only if the server, port, type and user are unchanged).
 
     Runs here, in this process, through the same function the page's worker job runs
     (:func:`webapp.services.connection_test.run`): the same address policy, the pinned
@@ -237,11 +258,20 @@ def destination_test(destination_id: int, pin: bool, yes: bool, as_json: bool) -
 
     Exit status: 0 when the connection works, 1 when it does not, 2 for bad input.
     """
+    changed = {k: v for k, v in overrides.items() if v is not None}
+    if pin and (changed or password_stdin or key_file):
+        raise click.UsageError(
+            "--pin pins what the stored settings show: save the changes with "
+            "`flask sync destination-edit` first, then test with --pin."
+        )
     with service_errors():
         destination = _get(destination_id)
-        outcome = connection_test.run(
-            _current_fields(destination), destination, sync_id=destination.sync_id, user=None
-        )
+        raw: dict[str, Any] = {**_current_fields(destination), **changed}
+        if password_stdin:
+            raw["password"] = raw["password_confirm"] = sys.stdin.readline().rstrip("\r\n")
+        if key_file:
+            raw["private_key"] = Path(key_file).read_text(errors="replace")
+        outcome = connection_test.run(raw, destination, sync_id=destination.sync_id, user=None)
         db.session.commit()  # the test's audit event
         if not as_json:  # the result first, then any question about pinning
             for line in _outcome_lines(outcome):
