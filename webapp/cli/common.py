@@ -151,9 +151,11 @@ def _cell(value: Any) -> str:
 
 
 def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{size:,} bytes" if unit == "bytes" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{size:,} bytes"  # pragma: no cover - the loop always returns
+    """``1,234 bytes``, ``5.2 MiB``: what a confirmation says will be lost."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    units = ("KiB", "MiB", "GiB", "TiB")
+    value, index = size / 1024, 0
+    while value >= 1024 and index < len(units) - 1:
+        value, index = value / 1024, index + 1
+    return f"{value:,.1f} {units[index]}"
