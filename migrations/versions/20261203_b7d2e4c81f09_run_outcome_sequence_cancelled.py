@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d2e4c81f09'
-down_revision = '65edab6a78af'
+down_revision = 'b7d4e2a91c03'  # re-pointed in branch cli only: main's dlv migration came first
 branch_labels = None
 depends_on = None
 

@@ -266,3 +266,28 @@ def test_destination_test_of_changed_settings_saves_nothing(
     assert snapshot() == before  # tested, not saved (and not recorded as the stored test)
     pin = invoke(runner, *args, "--pin", code=2)
     assert "save the changes with `flask sync destination-edit` first" in pin.output
+
+
+def test_destination_marker_is_set_and_kept(
+    runner: Any, make_sync: Any, sftp_destination: Any
+) -> None:
+    sync = make_sync()
+    destination, _ = sftp_destination(sync)
+    row = invoke_json(
+        runner, "sync", "destination-edit", str(destination.id), "--marker", "manifest_json"
+    )
+    assert (row["marker"], row["changed"]) == ("manifest_json", ["marker"])
+    # An edit of something else keeps the marker.
+    assert (
+        invoke_json(runner, "sync", "destination-edit", str(destination.id), "--retries", "2")[
+            "marker"
+        ]
+        == "manifest_json"
+    )
+    named = invoke_json(
+        runner, "sync", "destination-edit", str(destination.id), "--marker-name", "{first}.ok"
+    )
+    assert (named["marker"], named["marker_name"]) == ("manifest_json", "{first}.ok")
+    before = snapshot()
+    invoke(runner, "sync", "destination-edit", str(destination.id), "--marker-name", "a/b", code=2)
+    assert snapshot() == before

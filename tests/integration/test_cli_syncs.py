@@ -251,3 +251,39 @@ def test_sync_scope_choices_and_set_scope(runner: Any, app: Any, platform_test_t
     none = invoke(runner, "sync", "scope-choices", platform_test_type.key, code=2)
     assert "has no scope to choose" in none.output
     assert snapshot() == before
+
+
+def test_sync_signing_key_set_and_remove(runner: Any, make_sync: Any, tmp_path: Path) -> None:
+    from tests.fixtures.gpg import GpgRecipient
+
+    sender = GpgRecipient.create("Sender <cli-sign@sender.test>", passphrase="cli-pass-phrase")
+    try:
+        key_file = tmp_path / "signing.asc"
+        key_file.write_text(sender.armored_private)
+        sync = make_sync()
+        before = snapshot()
+        wrong = invoke(
+            runner, "sync", "signing-key-set", str(sync.id), str(key_file), stdin="not it\n", code=2
+        )
+        assert "passphrase" in wrong.output and "not it" not in wrong.output
+        assert snapshot() == before
+        row = invoke_json(
+            runner,
+            "sync",
+            "signing-key-set",
+            str(sync.id),
+            str(key_file),
+            stdin="cli-pass-phrase\n",
+        )
+        assert row["signing_fingerprint"] == sender.fingerprint
+        shown = invoke_json(runner, "sync", "show", str(sync.id))
+        assert shown["signing_key"]["fingerprint"] == sender.fingerprint
+        assert "cli-pass-phrase" not in str(shown)
+        invoke(runner, "sync", "signing-key-remove", str(sync.id))
+        assert db.session.get(Sync, sync.id).signing_fingerprint is None
+        again = invoke(runner, "sync", "signing-key-remove", str(sync.id), code=2)
+        assert "has no signing key" in again.output
+        assert len(cli_events("sync.signing_key_set")) == 1
+        assert len(cli_events("sync.signing_key_remove")) == 1
+    finally:
+        sender.close()

@@ -87,3 +87,14 @@ def test_webhooks_delete_without_confirmation_deletes_nothing(runner: Any) -> No
     assert "delivery log" in result.stderr
     assert db.session.get(Webhook, created["id"]) is not None
     assert "No webhook with id 999" in invoke(runner, "webhooks", "show", "999", code=2).output
+
+
+def test_webhooks_disable_and_enable(runner: Any) -> None:
+    created = invoke_json(
+        runner, "webhooks", "create", "--name", "Global", "--url", "https://example.com/h"
+    )
+    row = invoke_json(runner, "webhooks", "disable", str(created["id"]))
+    assert (row["enabled"], row["changed"]) == (False, True)
+    assert invoke_json(runner, "webhooks", "disable", str(created["id"]))["changed"] is False
+    assert invoke_json(runner, "webhooks", "enable", str(created["id"]))["enabled"] is True
+    assert "No webhook with id 9999" in invoke(runner, "webhooks", "enable", "9999", code=2).output

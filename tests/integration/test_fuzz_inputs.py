@@ -435,3 +435,6 @@ def test_fuzz_cli_parity_commands(
     _invoke(runner, ["audit", "list", "--sync", number, "--limit", count, "--page", count])
     _invoke(runner, ["webhooks", "create", "--sync", sync, "--name", name, "--url", text])
     _invoke(runner, ["webhooks", "delete", number], "n\n")
+    _invoke(runner, ["webhooks", "disable", number])
+    _invoke(runner, ["sync", "signing-key-set", sync, text], f"{secret}\n")
+    _invoke(runner, ["sync", "destination-edit", destination, "--marker-name", text])

@@ -34,7 +34,7 @@ from webapp.cli.common import (
     yes_option,
 )
 from webapp.extensions import db
-from webapp.models.syncs import Destination, Protocol
+from webapp.models.syncs import Destination, Marker, Protocol
 from webapp.services import connection_test, destinations, syncs
 from webapp.services.audit import cli_actor
 
@@ -53,6 +53,8 @@ def destination_row(destination: Destination) -> dict[str, Any]:
         "directory": destination.directory,
         "username": destination.username,
         "retries": destination.retries,
+        "marker": str(destination.marker or "none"),
+        "marker_name": destination.marker_name,
         "has_password": bool(destination.password_encrypted),
         "has_private_key": bool(destination.private_key_encrypted),
         "host_key_fingerprint": destination.host_key_fingerprint,
@@ -128,6 +130,8 @@ def destination_list(sync_id: int, as_json: bool) -> None:
 @click.option("--host-key-fingerprint", help="pin this SFTP host key (SHA256:...)")
 @click.option("--host-key-type", help="its algorithm, e.g. ssh-ed25519")
 @click.option("--tls-fingerprint", help="pin this FTPS certificate (sha256 hex)")
+@click.option("--marker", type=click.Choice([m.value for m in Marker]), help="completion marker")
+@click.option("--marker-name", help="its name template ({first}, {run}, {date}; '' = default)")
 @click.option("--password-stdin", is_flag=True, help="read a new password from stdin")
 @click.option("--password-prompt", is_flag=True, help="ask for a new password (hidden)")
 @click.option(
@@ -155,6 +159,13 @@ def destination_edit(
             **_current_fields(destination),
             **{k: v for k, v in changes.items() if v is not None},
         }
+        if changes.get("marker") is not None or changes.get("marker_name") is not None:
+            # The service reads the two together: the one not given stays as stored.
+            raw.setdefault("marker", str(destination.marker or "none"))
+            raw.setdefault("marker_name", destination.marker_name or "")
+        else:
+            raw.pop("marker", None)
+            raw.pop("marker_name", None)
         if password_stdin:
             raw["password"] = raw["password_confirm"] = sys.stdin.readline().rstrip("\r\n")
         elif password_prompt:

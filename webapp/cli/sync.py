@@ -27,7 +27,7 @@ from webapp.cli.common import (
 from webapp.cli.destinations import destination_row
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
-from webapp.models.syncs import Compression, Encryption, Protocol, Sync
+from webapp.models.syncs import Compression, Encryption, Marker, Protocol, Sync
 from webapp.services import (
     destinations,
     exports,
@@ -127,6 +127,14 @@ def _sync(sync_id: int) -> Sync:
 @click.option("--host-key-fingerprint", default="", help="pin this SFTP host key (SHA256:...)")
 @click.option("--host-key-type", default="", help="its algorithm, e.g. ssh-ed25519")
 @click.option("--tls-fingerprint", default="", help="pin this FTPS certificate (sha256 hex)")
+@click.option(
+    "--marker",
+    type=click.Choice([m.value for m in Marker]),
+    default="none",
+    show_default=True,
+    help="completion marker uploaded last",
+)
+@click.option("--marker-name", default="", help="its name template ({first}, {run}, {date})")
 @click.option("--no-password", is_flag=True, help="key authentication only; do not read a password")
 @click.option("--json", "as_json", is_flag=True)
 def destination_add(

@@ -28,6 +28,7 @@ from webapp.cli.common import (
     emit_table,
     human_bytes,
     json_option,
+    read_secret,
     service_errors,
     yes_option,
 )
@@ -35,7 +36,7 @@ from webapp.cli.destinations import destination_row
 from webapp.extensions import db
 from webapp.models.runs import FileRole, SyncFile
 from webapp.models.syncs import Sync
-from webapp.services import recipients, run_status, runs, syncs
+from webapp.services import recipients, run_status, runs, signing, syncs
 from webapp.services.audit import cli_actor
 
 
@@ -66,6 +67,13 @@ def sync_row(sync: Sync) -> dict[str, Any]:
             "status": run_status.status_of(last).label,
         },
         "destinations": [destination_row(d) for d in sync.destinations],
+        "signing_key": None
+        if not sync.signing_fingerprint
+        else {
+            "fingerprint": sync.signing_fingerprint,
+            "user_ids": sync.signing_user_ids,
+            "expires_at": sync.signing_expires_at.isoformat() if sync.signing_expires_at else None,
+        },
         "recipient_keys": [
             {
                 "id": k.id,
@@ -102,6 +110,8 @@ def _show_lines(row: dict[str, Any]) -> list[str]:
         f"    {d['id']}  {d['name']}  {d['protocol']} {d['host']}:{d['effective_port']}"
         for d in row["destinations"]
     ]
+    if row["signing_key"]:
+        lines.append(f"  signing key:  {row['signing_key']['fingerprint']}")
     lines.append(f"  PGP keys:     {len(row['recipient_keys'])}")
     lines += [f"    {k['id']}  {k['fingerprint']}  {k['user_ids']}" for k in row["recipient_keys"]]
     return lines
@@ -319,4 +329,53 @@ def set_scope(sync_id: int, object_id: str, as_json: bool) -> None:
     )
 
 
-COMMANDS = (show, enable, disable, delete, download, key_remove, scope_choices, set_scope)
+@click.command("signing-key-set")
+@click.argument("sync_id", type=int)
+@click.argument("key_file", type=CleanPath(exists=True, dir_okay=False))
+@click.option("--no-passphrase", is_flag=True, help="the key has no passphrase; do not read one")
+@json_option
+def signing_key_set(sync_id: int, key_file: str, no_passphrase: bool, as_json: bool) -> None:
+    """Set (or replace) the sync's PGP signing key from KEY_FILE (an ASCII-armored private
+    key); its passphrase is read from stdin or a hidden prompt, never an argument."""
+    with service_errors():
+        sync = syncs.get_sync(sync_id, None)
+        text = Path(key_file).read_text(errors="replace")
+        passphrase = "" if no_passphrase else read_secret("Passphrase", confirm=False)
+        fingerprint = signing.set_signing_key(sync, text, passphrase, user=None, actor=cli_actor())
+        db.session.commit()
+    emit_one(
+        {"sync_id": sync.id, "signing_fingerprint": fingerprint},
+        as_json,
+        f"Sync {sync.id}: signing key {fingerprint} saved; files are signed from the next run.",
+    )
+
+
+@click.command("signing-key-remove")
+@click.argument("sync_id", type=int)
+@json_option
+def signing_key_remove(sync_id: int, as_json: bool) -> None:
+    """Remove the sync's signing key: files are no longer signed."""
+    with service_errors():
+        sync = syncs.get_sync(sync_id, None)
+        fingerprint = sync.signing_fingerprint
+        signing.remove_signing_key(sync, user=None, actor=cli_actor())
+        db.session.commit()
+    emit_one(
+        {"sync_id": sync.id, "removed": fingerprint},
+        as_json,
+        f"Sync {sync.id}: signing key {fingerprint} removed; files are no longer signed.",
+    )
+
+
+COMMANDS = (
+    show,
+    enable,
+    disable,
+    delete,
+    download,
+    key_remove,
+    scope_choices,
+    set_scope,
+    signing_key_set,
+    signing_key_remove,
+)

@@ -141,6 +141,35 @@ def send_test(webhook_id: int, as_json: bool) -> None:
     )
 
 
+def _set_enabled(webhook_id: int, enabled: bool, as_json: bool) -> None:
+    with service_errors():
+        webhook = webhooks.get_webhook(webhook_id, user=None)
+        changed = webhooks.set_enabled(webhook, enabled, user=None, actor=cli_actor())
+        db.session.commit()
+    word = "enabled" if enabled else "disabled (it is sent nothing)"
+    emit_one(
+        {**webhook_row(webhook), "changed": changed},
+        as_json,
+        f"Webhook {webhook.id} {word}." if changed else f"Webhook {webhook.id}: nothing changed.",
+    )
+
+
+@webhooks_cli.command("enable")
+@click.argument("webhook_id", type=ID)
+@json_option
+def enable(webhook_id: int, as_json: bool) -> None:
+    """Enable a disabled webhook again."""
+    _set_enabled(webhook_id, True, as_json)
+
+
+@webhooks_cli.command("disable")
+@click.argument("webhook_id", type=ID)
+@json_option
+def disable(webhook_id: int, as_json: bool) -> None:
+    """Disable a webhook: it is sent nothing until enabled again."""
+    _set_enabled(webhook_id, False, as_json)
+
+
 @webhooks_cli.command("delete")
 @click.argument("webhook_id", type=ID)
 @yes_option
