@@ -70,6 +70,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     install_error_handlers(app)
 
+    from webapp.api import init_api
+
+    init_api(app)  # /api/v1 (after the error pages: it answers its own errors in JSON)
+
     from webapp.request_guards import install_request_guards
 
     install_request_guards(app)

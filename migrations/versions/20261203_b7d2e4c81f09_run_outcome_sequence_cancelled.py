@@ -1,7 +1,7 @@
 """runs: cancelled status, per-sync run numbers, stored outcome (issue 14)
 
 Revision ID: b7d2e4c81f09
-Revises: 65edab6a78af
+Revises: b7d4e2a91c03
 Create Date: 2026-12-03 10:00:00
 
 Adds "cancelled" to the creation and transfer statuses (their CHECK constraints are
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d2e4c81f09'
-down_revision = 'b7d4e2a91c03'  # re-pointed in branch cli only: main's dlv migration came first
+down_revision = 'b7d4e2a91c03'
 branch_labels = None
 depends_on = None
 
@@ -40,6 +40,8 @@ def _restate(table, name, column, values):
 
 
 def upgrade():
+    # Restating a CHECK makes batch mode copy the table; migrations/env.py turns SQLite's
+    # foreign keys off around every migration so the copy's DROP cascades to nothing.
     _restate('sync_instances', 'creation_status', 'creation_status', CREATION + ('cancelled',))
     _restate('transfers', 'transfer_status', 'status', TRANSFER + ('cancelled',))
     with op.batch_alter_table('syncs', schema=None) as batch_op:
@@ -141,6 +143,7 @@ def downgrade():
         batch_op.drop_index('ix_sync_instances_created_at')
         batch_op.drop_index('ix_sync_instances_trigger_id')
         batch_op.drop_index('ix_sync_instances_outcome_id')
+        batch_op.drop_constraint(op.f('ck_sync_instances_run_outcome'), type_='check')
         batch_op.drop_column('outcome')
         batch_op.drop_column('sequence')
     with op.batch_alter_table('syncs', schema=None) as batch_op:

@@ -12,7 +12,14 @@ from flask.testing import FlaskClient
 
 from webapp.services.permissions import PERMISSION_ATTRIBUTE, PUBLIC_ATTRIBUTE
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.login",
+    "auth.logout",
+    # The API's own description (no data): readable before one has a token.
+    "api_docs.openapi_json",
+    "api_docs.reference",
+}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -22,7 +29,41 @@ def sample_url(rule: Any) -> str:
 
 
 def guarded_rules(app: Flask) -> list[Any]:
-    return [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC_ENDPOINTS]
+    """The pages' routes (the API's are walked below: they answer 401, never a redirect)."""
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint not in PUBLIC_ENDPOINTS and not r.rule.startswith("/api/")
+    ]
+
+
+def api_rules(app: Flask) -> list[Any]:
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint not in PUBLIC_ENDPOINTS and r.rule.startswith("/api/")
+    ]
+
+
+def test_api_routes_refuse_anonymous_and_cookie_sessions_with_401(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., Any],
+    login: Callable[[Any], FlaskClient],
+) -> None:
+    """The API checks a token on every route; a logged-in browser's cookie is no token."""
+    rules = api_rules(app)
+    assert len(rules) >= 20
+    for logged_in in (False, True):
+        if logged_in:
+            login(make_user("support"))
+        for rule in rules:
+            url = sample_url(rule)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                response = client.open(url, method=method)
+                assert response.status_code == 401, (method, url, response.status_code)
+                assert response.headers["WWW-Authenticate"].startswith("Bearer"), (method, url)
+                assert response.mimetype == "application/problem+json", (method, url)
 
 
 def test_every_route_declares_a_permission(app: Flask) -> None:

@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.runs.views import bp as runs_bp
     from webapp.blueprints.support.views import bp as support_bp
     from webapp.blueprints.syncs.views import bp as syncs_bp
+    from webapp.blueprints.tokens.views import bp as tokens_bp
     from webapp.blueprints.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(support_bp, url_prefix="/support")
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(account_bp, url_prefix="/account")
+    app.register_blueprint(tokens_bp, url_prefix="/account/tokens")
 
     from webapp.template_helpers import install_template_helpers
 

@@ -17,7 +17,6 @@ from typing import Any
 from flask import current_app
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 import exporters
 from exporters.base import OptionsInvalid, SyncType
@@ -425,9 +424,7 @@ def last_runs(items: list[Sync]) -> dict[int, SyncInstance]:
         .scalar_subquery()
     )
     runs = db.session.scalars(
-        select(SyncInstance)
-        .options(selectinload(SyncInstance.transfers))  # their combined status (issue 14)
-        .where(SyncInstance.id.in_(select(newest).where(Sync.id.in_(ids))))
+        select(SyncInstance).where(SyncInstance.id.in_(select(newest).where(Sync.id.in_(ids))))
     )
     return {run.sync_id: run for run in runs}
 

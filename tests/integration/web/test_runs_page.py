@@ -403,3 +403,22 @@ def test_unknown_ids_are_404(app: Flask, two_syncs: Any, make_user: Any, login: 
     client = login(make_user("sync_manager"))
     for url in ("/runs/999/cancel", "/transfers/999/retry", "/transfers/999/cancel"):
         assert client.post(url).status_code == 404
+
+
+def test_the_transfer_detail_offers_retry_on_the_latest_round_only(
+    app: Flask, two_syncs: Any, make_user: Any, login: Login
+) -> None:
+    alpha, _ = two_syncs
+    run = make_run(alpha, transfers={"A": S.SUCCEEDED, "B": S.FAILED})
+    delivered, failed = run.transfers
+    url = f"/syncs/{alpha.id}/runs/{run.id}/transfers"
+    viewer = login(make_user("viewer"))
+    assert "/retry" not in viewer.get(url).text
+    viewer.post("/logout")
+    client = login(make_user("sync_manager"))
+    page = client.get(url).text
+    assert f'action="/transfers/{failed.id}/retry"' in page
+    assert f'action="/transfers/{delivered.id}/retry"' not in page
+    response = client.post(f"/transfers/{failed.id}/retry", data={"next": url})
+    assert response.headers["Location"] == url
+    assert db.session.get(Transfer, failed.id).status == S.PENDING
