@@ -22,6 +22,7 @@ from webapp.cli.common import (
     emit_one,
     parse_pairs,
     read_secret,
+    redis_down,
     service_errors,
 )
 from webapp.cli.destinations import destination_row
@@ -301,8 +302,11 @@ def run_command(sync_id: int, wait: bool, inline: bool, timeout: float, as_json:
     """Process New Sync: start a manual run."""
     with service_errors():
         instance = runs.start_manual_run(_sync(sync_id), user=None, actor=cli_actor())
+    if runs.queue_was_down(instance):
+        redis_down(saved=f"Run {instance.id} is saved; it starts when Redis is back.")
     if wait or inline:
-        instance = _wait(instance.id, timeout, inline)
+        with service_errors():
+            instance = _wait(instance.id, timeout, inline)
     row = instance_row(instance)
     if as_json:
         click.echo(json.dumps(row, indent=2))
@@ -336,8 +340,11 @@ def retransfer_command(
         transfers = runs.request_retransfer(
             instance, user=None, destination_id=destination_id, actor=cli_actor()
         )
+    if runs.queue_was_down(*transfers):
+        redis_down(saved="The transfers are saved; they start when Redis is back.")
     if wait or inline:
-        instance = _wait(instance_id, 3600, inline)
+        with service_errors():
+            instance = _wait(instance_id, 3600, inline)
     row = instance_row(instance)
     if as_json:
         click.echo(json.dumps(row, indent=2))
