@@ -13,7 +13,7 @@ import loyalty.db
 
 # revision identifiers, used by Alembic.
 revision = 'b14d0c3e7a52'
-down_revision = 'c4a9e2f17d30'  # re-pointed in branch cli only, after main's newest head (api tokens)
+down_revision = 'b7d2e4f6a813'  # re-pointed in branch cli only, after main's newest head (installation id)
 branch_labels = None
 depends_on = None
 
