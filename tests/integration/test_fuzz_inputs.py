@@ -389,3 +389,52 @@ def test_fuzz_cli_arguments(
         ["users", "create", "--email", notify, "--role", option, "--name", name],
         stdin=f"{param}\n",
     )
+
+
+@FUZZ
+@given(name=cli_text, text=cli_text, secret=cli_text, number=ids, count=ids)
+def test_fuzz_cli_parity_commands(
+    world: dict[str, Any],
+    csrf_app: Flask,
+    name: str,
+    text: str,
+    secret: str,
+    number: str,
+    count: str,
+) -> None:
+    """Issue 13's commands (webapp/cli/destinations.py, sync_actions.py, runs.py,
+    users.py, webhooks.py, audit.py): deletes are answered "no", never ``--yes``."""
+    runner = csrf_app.test_cli_runner()
+    sync, destination = str(world["sync"]), str(world["destination"])
+    edit = ["sync", "destination-edit", destination, "--name", name, "--directory", text]
+    _invoke(runner, [*edit, "--port", count, "--retries", count])
+    _invoke(runner, [*edit, "--host", text, "--user", name, "--password-stdin"], f"{secret}\n")
+    _invoke(runner, ["sync", "destination-edit", number, "--tls-fingerprint", text])
+    _invoke(runner, ["sync", "destination-edit", destination, "--key-file", text])
+    _invoke(runner, ["sync", "set", sync, "--pgp-key-file", text, "--deadline", count])
+    _invoke(runner, ["sync", "destination-list", number])
+    _invoke(runner, ["sync", "destination-test", number, "--host", text, "--port", count])
+    _invoke(runner, ["sync", "destination-remove", number], "n\n")
+    _invoke(runner, ["sync", "delete", number], "\n")
+    _invoke(runner, ["sync", "show", number, "--json"])
+    _invoke(runner, ["sync", "enable", number])
+    _invoke(runner, ["sync", "key-remove", sync, number])
+    _invoke(runner, ["sync", "set-scope", sync, text])
+    _invoke(runner, ["sync", "scope-choices", name])
+    _invoke(runner, ["sync", "download", number, "--out", text, "--file", count])
+    _invoke(runner, ["runs", "cancel", number])
+    _invoke(runner, ["runs", "show", number])
+    _invoke(runner, ["runs", "list", "--status", text, "--from", name, "--to", secret])
+    _invoke(runner, ["runs", "list", "--sync", number, "--before", count, "--limit", count])
+    _invoke(runner, ["transfers", "retry", number])
+    _invoke(runner, ["transfers", "cancel", count])
+    _invoke(runner, ["users", "set-role", name, text])
+    _invoke(runner, ["users", "disable", name])
+    _invoke(runner, ["users", "reset-password", text, "--password-stdin"], f"{secret}\n")
+    _invoke(runner, ["audit", "list", "--action", text, "--actor", name, "--user", secret])
+    _invoke(runner, ["audit", "list", "--sync", number, "--limit", count, "--page", count])
+    _invoke(runner, ["webhooks", "create", "--sync", sync, "--name", name, "--url", text])
+    _invoke(runner, ["webhooks", "delete", number], "n\n")
+    _invoke(runner, ["webhooks", "disable", number])
+    _invoke(runner, ["sync", "signing-key-set", sync, text], f"{secret}\n")
+    _invoke(runner, ["sync", "destination-edit", destination, "--marker-name", text])

@@ -22,6 +22,20 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(secrets_cli)
     app.cli.add_command(ops_cli)
     app.cli.add_command(demo_cli)
+
+    # Issue 13, CLI parity: the remaining UI actions (docs/cli.md).
+    from webapp.cli import destinations as destination_commands
+    from webapp.cli import sync_actions
+    from webapp.cli.audit import audit_cli
+    from webapp.cli.runs import runs_cli, transfers_cli
+    from webapp.cli.webhooks import webhooks_cli
+
+    for command in (*destination_commands.COMMANDS, *sync_actions.COMMANDS):
+        sync_cli.add_command(command)
+    app.cli.add_command(runs_cli)
+    app.cli.add_command(transfers_cli)
+    app.cli.add_command(webhooks_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(tokens_cli)
     # ``flask worker`` and ``flask scheduler`` live in jobs.worker and come in as plugins
     # (the ``flask.commands`` entry points in pyproject.toml): the web app never imports

@@ -14,6 +14,7 @@ from flask import current_app
 from redis import RedisError
 
 from loyalty.errors import NotFound, ValidationError
+from loyalty.text import CONTROL, MAX_ID
 from webapp.extensions import db
 
 
@@ -83,3 +84,97 @@ def emit(
     click.echo("  ".join(columns))
     for row in rows:
         click.echo(fmt(row))
+
+
+# Ids the database can hold: a larger number names nothing (and PostgreSQL would refuse
+# the query), so click says so before any service is called.
+ID = click.IntRange(min=1, max=MAX_ID)
+
+
+class CleanPath(click.Path):
+    """``click.Path`` that refuses a control character or NUL with a message: the
+    operating system would raise ValueError ("embedded null byte") on a NUL."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and CONTROL.search(value):
+            self.fail("a path with control characters names no file.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def json_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``--json``: machine-readable output (one JSON document on stdout)."""
+    return click.option("--json", "as_json", is_flag=True, help="print JSON")(function)
+
+
+def yes_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--yes", "-y", is_flag=True, help="do not ask for confirmation")(function)
+
+
+def ask(lines: list[str], yes: bool) -> bool:
+    """Say what will happen, then ask (on stderr, so ``--json`` output stays parsable).
+
+    The answer is read from the terminal or stdin (``echo y | flask ...``); no answer
+    (end of input) is "no", so a script that forgot ``--yes`` changes nothing.
+    """
+    for line in lines:
+        click.echo(line, err=True)
+    if yes:
+        return True
+    try:
+        return bool(click.confirm("Continue?", default=False, err=True))
+    except click.Abort:
+        return False
+
+
+def confirm(lines: list[str], yes: bool) -> None:
+    """:func:`ask`, and exit with status 1 and nothing changed unless the answer is yes."""
+    if not ask(lines, yes):
+        click.echo("Nothing was changed (pass --yes to confirm without a prompt).", err=True)
+        sys.exit(1)
+
+
+def emit_one(row: dict[str, Any], as_json: bool, text: str | list[str]) -> None:
+    """One object: as JSON, or as the given human lines."""
+    if as_json:
+        click.echo(json.dumps(row, indent=2, default=str))
+        return
+    for line in [text] if isinstance(text, str) else text:
+        click.echo(line)
+
+
+def emit_table(
+    rows: list[dict[str, Any]], as_json: bool, columns: list[tuple[str, Callable[[Any], Any]]]
+) -> None:
+    """Rows as JSON, or as a table whose columns are as wide as their widest cell."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[_cell(get(row)) for _, get in columns] for row in rows]
+    headers = [header for header, _ in columns]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row_cells in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row_cells, widths, strict=True)).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    # One line per row: a name with a line break must not start a fake row.
+    return CONTROL.sub(" ", str(value))
+
+
+def human_bytes(size: int) -> str:
+    """``1,234 bytes``, ``5.2 MiB``: what a confirmation says will be lost."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    units = ("KiB", "MiB", "GiB", "TiB")
+    value, index = size / 1024, 0
+    while value >= 1024 and index < len(units) - 1:
+        value, index = value / 1024, index + 1
+    return f"{value:,.1f} {units[index]}"

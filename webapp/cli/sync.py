@@ -16,11 +16,28 @@ from flask.cli import AppGroup
 import exporters
 from loyalty.db import utcnow
 from loyalty.errors import ValidationError
-from webapp.cli.common import emit, parse_pairs, read_secret, redis_down, service_errors
+from webapp.cli.common import (
+    CleanPath,
+    emit,
+    emit_one,
+    parse_pairs,
+    read_secret,
+    redis_down,
+    service_errors,
+)
+from webapp.cli.destinations import destination_row
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
-from webapp.models.syncs import Compression, Encryption, Protocol, Sync
-from webapp.services import destinations, exports, recipients, run_status, runs, schedule, syncs
+from webapp.models.syncs import Compression, Encryption, Marker, Protocol, Sync
+from webapp.services import (
+    destinations,
+    exports,
+    recipients,
+    run_status,
+    runs,
+    schedule,
+    syncs,
+)
 from webapp.services.audit import cli_actor
 
 # Ten years of daily runs: enough for any look ahead, and bounded (99,999,999,999 would
@@ -50,17 +67,25 @@ def types(as_json: bool) -> None:
 @click.option("--type", "type_key", required=True, help="a key from `flask sync types`")
 @click.option("--name", required=True)
 @click.option("--param", "params", multiple=True, help="scope parameter, e.g. descriptor_id=7")
-def create(type_key: str, name: str, params: tuple[str, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True)
+def create(type_key: str, name: str, params: tuple[str, ...], as_json: bool) -> None:
     """Create a sync (disabled until someone enables it)."""
     with service_errors():
-        sync = syncs.create_sync(type_key, name, parse_pairs(params, "--param"), user=None)
+        sync = syncs.create_sync(
+            type_key, name, parse_pairs(params, "--param"), user=None, actor=cli_actor()
+        )
         db.session.commit()
-    click.echo(f"Created sync {sync.id}: {sync.name} ({sync.type_key}).")
+    emit_one(
+        {"id": sync.id, "name": sync.name, "type": sync.type_key, "scope": sync.scope},
+        as_json,
+        f"Created sync {sync.id}: {sync.name} ({sync.type_key}).",
+    )
 
 
 @sync_cli.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def list_syncs(as_json: bool) -> None:
+    """Every sync with its type, state and schedule."""
     rows = [
         {
             "id": s.id,
@@ -98,23 +123,38 @@ def _sync(sync_id: int) -> Sync:
 @click.option("--user", "username", required=True)
 @click.option("--retries", default="0", show_default=True, help="0-5")
 @click.option(
-    "--key-file", type=click.Path(exists=True, dir_okay=False), help="SFTP private key file"
+    "--key-file", type=CleanPath(exists=True, dir_okay=False), help="SFTP private key file"
 )
 @click.option("--host-key-fingerprint", default="", help="pin this SFTP host key (SHA256:...)")
 @click.option("--host-key-type", default="", help="its algorithm, e.g. ssh-ed25519")
 @click.option("--tls-fingerprint", default="", help="pin this FTPS certificate (sha256 hex)")
+@click.option(
+    "--marker",
+    type=click.Choice([m.value for m in Marker]),
+    default="none",
+    show_default=True,
+    help="completion marker uploaded last",
+)
+@click.option("--marker-name", default="", help="its name template ({first}, {run}, {date})")
 @click.option("--no-password", is_flag=True, help="key authentication only; do not read a password")
-def destination_add(sync_id: int, no_password: bool, key_file: str | None, **fields: str) -> None:
+@click.option("--json", "as_json", is_flag=True)
+def destination_add(
+    sync_id: int, no_password: bool, key_file: str | None, as_json: bool, **fields: str
+) -> None:
     """Add an FTP destination; the password is read from stdin or a prompt."""
     with service_errors():
         sync = _sync(sync_id)
         password = "" if no_password else read_secret("Server password")
         raw = {**fields, "password": password, "password_confirm": password}
         if key_file:
-            raw["private_key"] = Path(key_file).read_text()
-        destination = destinations.add_destination(sync, raw, user=None)
+            raw["private_key"] = Path(key_file).read_text(errors="replace")
+        destination = destinations.add_destination(sync, raw, user=None, actor=cli_actor())
         db.session.commit()
-    click.echo(f"Added destination {destination.id} ({destination.name}) to sync {sync.id}.")
+    emit_one(
+        destination_row(destination),
+        as_json,
+        f"Added destination {destination.id} ({destination.name}) to sync {sync.id}.",
+    )
 
 
 @sync_cli.command("set")
@@ -125,30 +165,48 @@ def destination_add(sync_id: int, no_password: bool, key_file: str | None, **fie
 @click.option("--encryption", type=click.Choice([e.value for e in Encryption]))
 @click.option("--armor/--binary", "pgp_armor", default=None, help="PGP output form")
 @click.option(
-    "--pgp-key-file", "key_files", multiple=True, type=click.Path(exists=True, dir_okay=False)
+    "--pgp-key-file", "key_files", multiple=True, type=CleanPath(exists=True, dir_okay=False)
 )
 @click.option("--notify", "notify_emails", help="failure notice addresses, comma-separated")
+@click.option(
+    "--deadline", "delivery_deadline", help="delivered everywhere by HH:MM ('' for no deadline)"
+)
 @click.option("--option", "options", multiple=True, help="type option KEY=VALUE")
 @click.option("--enable/--disable", "enabled", default=None)
+@click.option("--json", "as_json", is_flag=True)
 def set_command(
     sync_id: int,
     key_files: tuple[str, ...],
     options: tuple[str, ...],
     enabled: bool | None,
+    as_json: bool,
     **settings: Any,
 ) -> None:
     """Change settings, options and the enabled state; all or nothing."""
     with service_errors():
         sync = _sync(sync_id)
         for key_file in key_files:
-            recipients.add_recipient_key(sync, Path(key_file).read_text(), user=None)
+            recipients.add_recipient_key(
+                sync, Path(key_file).read_text(errors="replace"), user=None, actor=cli_actor()
+            )
         changes: dict[str, Any] = {k: v for k, v in settings.items() if v is not None}
         if options:
             changes["options"] = parse_pairs(options, "--option")
-        changed = syncs.update_settings(sync, changes, user=None) if changes else {}
+        changed = (
+            syncs.update_settings(sync, changes, user=None, actor=cli_actor()) if changes else {}
+        )
         if enabled is not None:
-            syncs.set_enabled(sync, enabled, user=None)
+            syncs.set_enabled(sync, enabled, user=None, actor=cli_actor())
         db.session.commit()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"id": sync.id, "changed": changed, "enabled": sync.enabled},
+                indent=2,
+                default=str,
+            )
+        )
+        return
     shown = sorted(changed) + (
         [f"{'enabled' if enabled else 'disabled'}"] if enabled is not None else []
     )
@@ -157,7 +215,7 @@ def set_command(
     )
 
 
-def _instance_row(instance: SyncInstance) -> dict[str, Any]:
+def instance_row(instance: SyncInstance) -> dict[str, Any]:
     return {
         "id": instance.id,
         "sync_id": instance.sync_id,
@@ -249,7 +307,7 @@ def run_command(sync_id: int, wait: bool, inline: bool, timeout: float, as_json:
     if wait or inline:
         with service_errors():
             instance = _wait(instance.id, timeout, inline)
-    row = _instance_row(instance)
+    row = instance_row(instance)
     if as_json:
         click.echo(json.dumps(row, indent=2))
         return
@@ -287,7 +345,7 @@ def retransfer_command(
     if wait or inline:
         with service_errors():
             instance = _wait(instance_id, 3600, inline)
-    row = _instance_row(instance)
+    row = instance_row(instance)
     if as_json:
         click.echo(json.dumps(row, indent=2))
         return
@@ -304,7 +362,7 @@ def instances_command(sync_id: int, limit: int, as_json: bool) -> None:
     """The sync's runs, newest first."""
     with service_errors():
         items, _ = runs.list_instances(_sync(sync_id), None, page_size=limit)
-    rows = [_instance_row(i) for i in items]
+    rows = [instance_row(i) for i in items]
     emit(
         rows,
         as_json,
@@ -364,8 +422,9 @@ def next_runs_command(sync_id: int, after: str | None, count: int, as_json: bool
 
 @sync_cli.command("export")
 @click.argument("sync_id", type=int)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-def export_command(sync_id: int, out_dir: str) -> None:
+@click.option("--out", "out_dir", required=True, type=CleanPath(file_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def export_command(sync_id: int, out_dir: str, as_json: bool) -> None:
     """Build the files of one run into DIR, without delivering them or moving the watermark."""
     with service_errors():
         sync = _sync(sync_id)
@@ -374,6 +433,18 @@ def export_command(sync_id: int, out_dir: str) -> None:
         started = time.monotonic()
         result = exports.export_once(sync, target)
     seconds = time.monotonic() - started
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "files": [{"path": str(f.path), "rows": f.rows} for f in result.files],
+                    "rows": result.rows,
+                    "seconds": round(seconds, 3),
+                },
+                indent=2,
+            )
+        )
+        return
     for f in result.files:
         click.echo(f"{f.path}  {f.rows} rows")
     click.echo(

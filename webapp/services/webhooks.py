@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from loyalty.db import utcnow
 from loyalty.errors import NotFound, ValidationError
+from loyalty.text import CONTROL
 from webapp.extensions import db
 from webapp.models.notifications import (
     DEFAULT_EVENTS,
@@ -62,7 +63,7 @@ def clean_url(value: str) -> str:
         raise ValueError("A webhook URL starts with http:// or https:// and names a host.")
     if parts.username or parts.password:
         raise ValueError("Put no user name or password in the URL; the signature authenticates.")
-    if len(url) > 2000 or any(c.isspace() for c in url):
+    if len(url) > 2000 or any(c.isspace() for c in url) or CONTROL.search(url):
         raise ValueError("A webhook URL has no spaces and at most 2000 characters.")
     return url
 
@@ -76,6 +77,9 @@ def create_webhook(
     name = str(fields.get("name") or "").strip()
     if not name or len(name) > 120:
         errors["name"] = "A webhook needs a name of at most 120 characters."
+    elif CONTROL.search(name):
+        # PostgreSQL refuses a NUL; a line break would forge lines in logs and mails.
+        errors["name"] = "A webhook name has no control characters or line breaks."
     try:
         url = clean_url(str(fields.get("url") or ""))
     except ValueError as exc:
