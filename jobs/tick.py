@@ -26,6 +26,7 @@ from jobs.build import fail_build, run_dir
 from jobs.context import job_context
 from jobs.deadlines import check_deadlines
 from jobs.expiry import check_expiries
+from jobs.retention import purge_due
 from jobs.transfer import finish_transfer
 from jobs.webhooks import enqueue_due_deliveries
 from loyalty.db import utcnow
@@ -55,7 +56,9 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         late = check_deadlines(now)
         resumed += enqueue_due_deliveries(now)
         warned = check_expiries(now)
+        purge_queued = purge_due(now)  # once a UTC day (jobs.retention)
         return {
+            "purge_queued": purge_queued,
             "created": created,
             "swept": swept,
             "enqueued": resumed,

@@ -3,6 +3,7 @@ Alembic and ``db.create_all`` see one metadata with every table."""
 
 import loyalty.models  # noqa: F401  (the loyalty tables share the metadata)
 from webapp.models.audit import AuditEvent
+from webapp.models.maintenance import MaintenanceRun
 from webapp.models.notifications import (
     DeadlineCheck,
     ExpiryWarning,
@@ -42,6 +43,7 @@ __all__ = [
     "Encryption",
     "ExpiryWarning",
     "FileRole",
+    "MaintenanceRun",
     "Protocol",
     "RecipientKey",
     "Role",

@@ -90,6 +90,8 @@ class SyncInstance(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     watermark_from: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     watermark_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the retention policy deleted this run's files (the rows and hashes stay).
+    files_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sync: Mapped[Sync] = relationship(back_populates="instances")
     requested_by: Mapped[User | None] = relationship()

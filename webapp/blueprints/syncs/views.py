@@ -18,7 +18,7 @@ from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx
 from webapp.models.syncs import check_execution_time, check_timezone
-from webapp.services import notices, recipients, schedule, syncs
+from webapp.services import notices, recipients, retention, schedule, syncs
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
     SYNC_CREATE,
@@ -51,6 +51,7 @@ def sync_list() -> str:
         destination_counts=syncs.destination_counts(items),
         notices=notices.for_syncs(items),
         labels=_labels(),
+        stored_total=sum(retention.stored_bytes_by_sync().values()),
     )
 
 
@@ -132,6 +133,8 @@ def settings(sync_id: int) -> str | Response:
             "pgp_armor": bool(form.pgp_armor.data),
             "notify_emails": form.notify_emails.data or "",
             "delivery_deadline": form.delivery_deadline.data or "",
+            "retention_days": form.retention_days.data or "",
+            "retention_runs": form.retention_runs.data or "",
             "options": submitted,
         }
         try:
