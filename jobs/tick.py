@@ -40,7 +40,7 @@ from webapp.models.runs import (
     Trigger,
 )
 from webapp.models.syncs import Sync
-from webapp.services import audit, dispatch
+from webapp.services import audit, dispatch, health
 from webapp.services.schedule import parse_time, slots_between
 
 # A pending run whose job vanished (Redis restarted, job expired) is enqueued again after this.
@@ -57,6 +57,7 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         resumed += enqueue_due_deliveries(now)
         warned = check_expiries(now)
         purge_queued = purge_due(now)  # once a UTC day (jobs.retention)
+        health.record_tick(now)  # /readyz and the Status page
         return {
             "purge_queued": purge_queued,
             "created": created,

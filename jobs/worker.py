@@ -42,6 +42,7 @@ JOB_MODULES = (
 # The one id every deployment's tick had until this release (remove with jobs/runs.py).
 LEGACY_TICK_ID = "loyalty-sync-tick"
 TICK_INTERVAL_SECONDS = 60
+WORKER_TTL_SECONDS = 60
 
 
 @click.command("worker")
@@ -60,7 +61,9 @@ def worker_command(burst: bool, simple: bool) -> None:
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     worker_class = SimpleWorker if simple else Worker
     names = list(queue_names())
-    worker = worker_class(names, connection=redis_client())
+    # worker_ttl 60: an idle worker heartbeats every 45 s, so /readyz can ask for a worker
+    # seen in the last minute (RQ's default 420 s heartbeats an idle one every 405 s).
+    worker = worker_class(names, connection=redis_client(), worker_ttl=WORKER_TTL_SECONDS)
     click.echo(f"Worker on {', '.join(names)}")
     worker.work(burst=burst, with_scheduler=False)
 

@@ -12,7 +12,15 @@ from flask.testing import FlaskClient
 
 from webapp.services.permissions import PERMISSION_ATTRIBUTE, PUBLIC_ATTRIBUTE
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout"}
+# /healthz and /readyz for load balancers; /metrics checks its own token or address.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.login",
+    "auth.logout",
+    "health.healthz",
+    "health.readyz",
+    "health.metrics_view",
+}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
