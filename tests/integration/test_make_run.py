@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,7 +31,9 @@ BIN = Path(sys.executable).parent
 
 
 class Stack:
-    def __init__(self, tmp: Path, demo: bool) -> None:
+    def __init__(
+        self, tmp: Path, demo: bool, before_start: Callable[[Stack], None] | None = None
+    ) -> None:
         self.redis = start_redis(tmp / "redis")
         self.port = free_port()
         self.sftp_port, self.ftps_port = free_port(), free_port()
@@ -50,6 +53,8 @@ class Stack:
             "FLASK_APP": "wsgi",
         }
         self.env.pop("TEST_DATABASE_URL", None)
+        if before_start is not None:
+            before_start(self)
         self.log_file = self.log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "scripts/run_stack.py"],
@@ -104,8 +109,8 @@ class Stack:
 def stack_factory(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     started: list[Stack] = []
 
-    def start(demo: bool) -> Stack:
-        stack = Stack(tmp_path, demo)
+    def start(demo: bool, before_start: Callable[[Stack], None] | None = None) -> Stack:
+        stack = Stack(tmp_path, demo, before_start)
         started.append(stack)
         return stack
 
@@ -151,3 +156,60 @@ def test_make_run_without_the_demo_starts_no_demo(stack_factory: Callable[..., S
     assert json.loads(listed.stdout) == []
     assert "receivers" not in stack.output()
     assert not listening(stack.sftp_port) and not listening(stack.ftps_port)
+
+
+def occupy(port: int) -> socket.socket:
+    """Another program listening on ``port`` (as a second demo would)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen()
+    return sock
+
+
+def test_a_taken_port_is_named_with_its_variable_and_nothing_starts(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    held: list[socket.socket] = []
+    try:
+        stack = stack_factory(
+            demo=True,
+            before_start=lambda s: held.extend([occupy(s.port), occupy(s.ftps_port)]),
+        )
+        code = stack.process.wait(timeout=120)
+        output = stack.output()
+        assert code != 0, output
+        assert f"127.0.0.1:{stack.port}" in output and "PORT=NNNN" in output
+        assert f"127.0.0.1:{stack.ftps_port}" in output and "DEMO_FTPS_PORT=NNNN" in output
+        assert "DEMO_SFTP_PORT" not in output  # the free one is not blamed
+        assert "Open http" not in output and "Traceback" not in output
+        assert "Address already in use" not in output
+        assert not (Path(stack.env["LOYALTY_SYNC_INSTANCE_PATH"]) / "exports").exists()
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_a_demo_receiver_that_dies_leaves_the_web_app_and_workers_running(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    stack = stack_factory(demo=True)
+    stack.wait_until_up()
+    match = re.search(r"Demo receivers starting \(pid (\d+)\)", stack.output())
+    assert match, stack.output()
+    deadline = time.monotonic() + 60
+    while not listening(stack.ftps_port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.kill(int(match.group(1)), signal.SIGKILL)  # the receivers die, however they might
+    deadline = time.monotonic() + 30
+    while "The demo receivers stopped" not in stack.output() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "The demo receivers stopped" in stack.output(), stack.output()
+    time.sleep(3)  # honcho would have stopped everything by now
+    assert stack.process.poll() is None, stack.output()
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.port}/healthz", timeout=5) as r:
+        assert r.status == 200
+    status = stack.flask("ops", "status", "--json")
+    checks = json.loads(status.stdout)["checks"]
+    assert checks["workers"]["ok"] and checks["database"]["ok"], status.stdout
+    assert not listening(stack.sftp_port)
