@@ -50,9 +50,12 @@ def allowed(app: Flask, request: Request) -> bool:
     """A bearer token equal to METRICS_TOKEN, or a client address inside METRICS_ALLOW."""
     token = app.config.get("METRICS_TOKEN")
     given = request.headers.get("Authorization", "")
-    if token and given.startswith("Bearer "):
-        if secrets.compare_digest(given.removeprefix("Bearer ").strip(), str(token)):
-            return True
+    if (
+        token
+        and given.startswith("Bearer ")
+        and secrets.compare_digest(given.removeprefix("Bearer ").strip(), str(token))
+    ):
+        return True
     allow = app.config.get("METRICS_ALLOW") or []
     if isinstance(allow, str):
         allow = [a.strip() for a in allow.split(",") if a.strip()]
@@ -181,7 +184,8 @@ class DatabaseCollector:
         yield since
 
         workers = GaugeMetricFamily(
-            f"{PREFIX}_workers_seen", "RQ workers on this installation's queues seen in the last minute."
+            f"{PREFIX}_workers_seen",
+            "RQ workers on this installation's queues seen in the last minute.",
         )
         workers.add_metric(
             [], float(sum(1 for w in health.workers(now) if (w.age_seconds or 1e9) <= 60))

@@ -335,7 +335,9 @@ def _clean_retention(key: str, value: Any) -> int | None:
         return None
     if key == "retention_days":
         return clean_int(text, "Keep files for (days)", minimum=1, maximum=MAX_RETENTION_DAYS)
-    return clean_int(text, "Keep the files of the last (runs)", minimum=1, maximum=MAX_RETENTION_RUNS)
+    return clean_int(
+        text, "Keep the files of the last (runs)", minimum=1, maximum=MAX_RETENTION_RUNS
+    )
 
 
 def _clean_emails(value: Any) -> list[str]:

@@ -93,6 +93,8 @@ def test_not_ready_when_redis_is_down(app_config: dict[str, Any], tmp_path: Path
         assert private.url not in response.get_data(as_text=True)  # no address given away
         assert other.test_client().get("/healthz").status_code == 200  # still alive
         db.session.remove()
+        db.engine.dispose()
+        redis_client().close()
 
 
 def test_status_page_shows_workers_and_the_last_tick(

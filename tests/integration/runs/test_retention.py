@@ -109,7 +109,7 @@ def test_purge_removes_old_files_keeps_rows_and_refuses_retransfer(
     ).all()
     assert [a.object_id for a in audit] == [old.id]
 
-    with pytest.raises(ValidationError, match="removed on .* by the retention policy"):
+    with pytest.raises(ValidationError, match=r"removed on .* by the retention policy"):
         runs.request_retransfer(old, user=None, actor="test")
     page = support_client.get(f"/syncs/{sync.id}/runs/{old.id}/creation").get_data(as_text=True)
     assert f"Files removed on {later:%Y-%m-%d} by the retention policy" in page
