@@ -63,6 +63,20 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def busy_worker(workers: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes] | None:
+    """One of our workers that RQ says is running a job right now (None: all idle)."""
+    from rq import Worker
+    from rq.worker import WorkerStatus
+
+    from webapp.services.redis_client import redis_client
+
+    ours = {w.pid: w for w in workers if w.poll() is None}
+    for registered in Worker.all(connection=redis_client()):
+        if registered.pid in ours and registered.get_state() == WorkerStatus.BUSY:
+            return ours[registered.pid]
+    return None
+
+
 def next_minute() -> datetime:
     now = datetime.now(UTC)
     return (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
@@ -163,11 +177,14 @@ def phase(
         building = [i for i in instances if not CreationStatus(i.creation_status).is_final]
         moving = [t for t in transfers if not TransferStatus(t.status).is_final]
         if kill_one and killed is None and ended >= len(syncs) * 6 // 2:
-            victim = workers[0]
-            os.killpg(victim.pid, signal.SIGKILL)
-            victim.wait()
-            killed = victim.pid
-            print(f"[{name}] killed worker {victim.pid} (and its work horse) at {ended} ended")
+            victim = busy_worker(workers)
+            if victim is not None:
+                os.killpg(victim.pid, signal.SIGKILL)
+                victim.wait()
+                killed = victim.pid
+                print(
+                    f"[{name}] killed worker {victim.pid} and its work horse mid-job, at {ended} ended"
+                )
         if len(instances) == len(syncs) and not building and not moving:
             break
         if time.monotonic() > deadline:

@@ -47,7 +47,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, and_, false, func, or_, select, text
+from sqlalchemy import Connection, Row, and_, delete, false, func, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
@@ -217,7 +217,7 @@ def prune_below(bind: Connection | Session, needed: list[Watermark]) -> int:
         condition: ColumnElement[bool] = ChangeLog.txid < xmin
     else:
         condition = ChangeLog.id <= min(int(p["max_id"]) for p in positions)
-    result = bind.execute(ChangeLog.__table__.delete().where(condition))
+    result = bind.execute(delete(ChangeLog).where(condition))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

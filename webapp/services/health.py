@@ -89,10 +89,11 @@ def workers(now: datetime) -> list[WorkerSeen]:
         beat = worker.last_heartbeat
         if beat is not None and beat.tzinfo is None:
             beat = beat.replace(tzinfo=UTC)
+        state = worker.get_state()
         seen.append(
             WorkerSeen(
                 name=worker.name,
-                state=str(worker.get_state()),
+                state=str(getattr(state, "value", state)),
                 queues=list(queues),
                 last_seen=beat,
                 age_seconds=(now - beat).total_seconds() if beat else None,

@@ -111,27 +111,29 @@ class DatabaseCollector:
         runs = GaugeMetricFamily(
             f"{PREFIX}_runs", "Runs by file-creation status.", labels=["status"]
         )
-        counts = dict(
-            db.session.execute(
+        run_counts: dict[str, int] = {
+            str(status): int(count)
+            for status, count in db.session.execute(
                 select(SyncInstance.creation_status, func.count()).group_by(
                     SyncInstance.creation_status
                 )
             ).all()
-        )
+        }
         for status in CreationStatus:
-            runs.add_metric([status.value], float(counts.get(status, 0)))
+            runs.add_metric([status.value], float(run_counts.get(status.value, 0)))
         yield runs
 
         transfers = GaugeMetricFamily(
             f"{PREFIX}_transfers", "Transfers (every round) by status.", labels=["status"]
         )
-        counts = dict(
-            db.session.execute(
+        transfer_counts: dict[str, int] = {
+            str(status): int(count)
+            for status, count in db.session.execute(
                 select(Transfer.status, func.count()).group_by(Transfer.status)
             ).all()
-        )
+        }
         for tstatus in TransferStatus:
-            transfers.add_metric([tstatus.value], float(counts.get(tstatus, 0)))
+            transfers.add_metric([tstatus.value], float(transfer_counts.get(tstatus.value, 0)))
         yield transfers
 
         sent = db.session.scalar(select(func.coalesce(func.sum(Transfer.bytes_sent), 0)))
@@ -198,5 +200,5 @@ def render() -> bytes:
     from prometheus_client import generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseCollector())  # type: ignore[arg-type]
+    registry.register(DatabaseCollector())
     return generate_latest(registry)

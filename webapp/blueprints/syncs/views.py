@@ -133,10 +133,11 @@ def settings(sync_id: int) -> str | Response:
             "pgp_armor": bool(form.pgp_armor.data),
             "notify_emails": form.notify_emails.data or "",
             "delivery_deadline": form.delivery_deadline.data or "",
-            "retention_days": form.retention_days.data or "",
-            "retention_runs": form.retention_runs.data or "",
             "options": submitted,
         }
+        for key in ("retention_days", "retention_runs"):
+            if key in request.form:  # a form without them leaves the policy as it is
+                changes[key] = request.form[key]
         try:
             changed = syncs.update_settings(sync, changes, user=_user())
         except ValidationError as exc:
