@@ -209,3 +209,15 @@ def test_purge_leaves_files_of_runs_still_delivering(
     db.session.commit()
     assert purge(now=utcnow() + timedelta(days=2))["runs"] == 1
     assert latest(sync).files_removed_at is None
+
+
+def test_the_minute_tick_queues_the_daily_purge_once(app: Flask) -> None:
+    from jobs.tick import tick
+
+    builds = queue("builds")
+    builds.empty()
+    first = tick()
+    second = tick()
+    assert (first["purge_queued"], second["purge_queued"]) == (1, 0)
+    assert [j.func_name for j in builds.jobs] == [retention_job.PURGE_JOB]
+    builds.empty()
