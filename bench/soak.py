@@ -63,6 +63,19 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def busy_worker(workers: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes] | None:
     """One of our workers that RQ says is running a job right now (None: all idle)."""
     from rq import Worker
@@ -179,6 +192,8 @@ def phase(
         if kill_one and killed is None and ended >= len(syncs) * 6 // 2:
             victim = busy_worker(workers)
             if victim is not None:
+                for horse in children(victim.pid):  # RQ's work horse runs in its own session
+                    os.kill(horse, signal.SIGKILL)
                 os.killpg(victim.pid, signal.SIGKILL)
                 victim.wait()
                 killed = victim.pid
