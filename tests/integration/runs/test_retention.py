@@ -75,6 +75,33 @@ def test_default_policy_is_90_days_and_editable_in_settings(
         syncs.update_settings(sync, {"retention_runs": "ten"}, user=None, actor="test")
 
 
+def test_settings_page_saves_the_policy_and_refuses_bad_values(
+    app: Flask, make_sync: Callable[..., Sync], support_client: Any
+) -> None:
+    from tests.integration.web.test_pages import settings_form
+
+    sync = make_sync("Policy page")
+    saved = support_client.post(
+        f"/syncs/{sync.id}/settings",
+        data=settings_form(retention_days="30", retention_runs="3"),
+        follow_redirects=True,
+    )
+    assert "Settings saved." in saved.get_data(as_text=True)
+    db.session.expire_all()
+    assert (sync.retention_days, sync.retention_runs) == (30, 3)
+    refused = support_client.post(
+        f"/syncs/{sync.id}/settings", data=settings_form(retention_days="-1", retention_runs="")
+    )
+    assert refused.status_code == 200
+    assert "Keep files for (days) must be between 1" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert (sync.retention_days, sync.retention_runs) == (30, 3)  # nothing stored
+    # A form without the fields (an older page, a script) leaves the policy alone.
+    support_client.post(f"/syncs/{sync.id}/settings", data=settings_form())
+    db.session.expire_all()
+    assert (sync.retention_days, sync.retention_runs) == (30, 3)
+
+
 def test_purge_removes_old_files_keeps_rows_and_refuses_retransfer(
     app: Flask,
     make_sync: Callable[..., Sync],
