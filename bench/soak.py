@@ -77,15 +77,24 @@ def children(pid: int) -> list[int]:
 
 
 def busy_worker(workers: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes] | None:
-    """One of our workers that RQ says is running a job right now (None: all idle)."""
+    """One of our workers whose current job is a transfer the database shows under way
+    (its attempt started, bytes moving), so killing it loses work (None: none now)."""
     from rq import Worker
-    from rq.worker import WorkerStatus
+    from sqlalchemy import select
 
+    from webapp.extensions import db
+    from webapp.models.runs import Transfer, TransferStatus
     from webapp.services.redis_client import redis_client
 
+    db.session.expire_all()
+    moving = set(
+        db.session.scalars(
+            select(Transfer.job_id).where(Transfer.status == TransferStatus.TRANSFERRING)
+        )
+    )
     ours = {w.pid: w for w in workers if w.poll() is None}
     for registered in Worker.all(connection=redis_client()):
-        if registered.pid in ours and registered.get_state() == WorkerStatus.BUSY:
+        if registered.pid in ours and registered.get_current_job_id() in moving:
             return ours[registered.pid]
     return None
 
