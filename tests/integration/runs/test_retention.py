@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +19,9 @@ from loyalty.changefeed import changes_since, current_watermark
 from loyalty.db import utcnow
 from loyalty.errors import ValidationError
 from loyalty.models import ChangeKind, ChangeLog
-from tests.integration.runs.conftest import latest
 from webapp.extensions import db
 from webapp.models.audit import AuditEvent
-from webapp.models.runs import CreationStatus, SyncInstance
+from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Sync
 from webapp.services import retention, runs, syncs
 from webapp.services.dispatch import queue
@@ -228,14 +226,26 @@ def test_change_log_is_pruned_below_the_lowest_needed_position(app: Flask) -> No
 
 
 def test_purge_leaves_files_of_runs_still_delivering(
-    app: Flask, make_sync: Callable[..., Sync], run_jobs: Callable[[], None], tmp_path: Path
+    app: Flask,
+    make_sync: Callable[..., Sync],
+    run_jobs: Callable[[], None],
+    sftp_destination: Callable[..., Any],
 ) -> None:
-    sync = two_runs(make_sync, run_jobs, retention_days=1, retention_runs=None)
-    run = latest(sync)
-    run.creation_status = CreationStatus.RUNNING  # e.g. a run being rebuilt right now
+    sync = make_sync("Busy")
+    sftp_destination(sync)
+    sync.retention_days = 1
+    db.session.commit()
+    for _ in range(2):
+        runs.start_manual_run(sync, user=None, actor="test")
+        run_jobs()
+    old, new = all_runs(sync)
+    # The newer run is being re-sent right now: a worker reads its files.
+    new.transfers[0].status = TransferStatus.RETRYING
     db.session.commit()
     assert purge(now=utcnow() + timedelta(days=2))["runs"] == 1
-    assert latest(sync).files_removed_at is None
+    old, new = all_runs(sync)
+    assert old.files_removed_at is not None and new.files_removed_at is None
+    assert run_dir(app, new).exists()
 
 
 def test_the_minute_tick_queues_the_daily_purge_once(app: Flask) -> None:
