@@ -3,17 +3,18 @@
 The minute tick calls ``purge_due(now)``; the first tick of a UTC day claims the day in
 ``maintenance_runs`` (unique per task and day, so a second scheduler or a repeated tick
 claims nothing) and queues ``purge`` on the builds queue, so the deleting happens in a
-worker, never inside the tick. The policy itself is ``webapp.services.retention``.
+worker, never inside the tick. A purge still unfinished an hour later (its job lost with
+Redis, its worker killed) is queued once more; purging twice is harmless. The policy itself is ``webapp.services.retention``.
 """
 
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from jobs.build import run_dir
@@ -27,6 +28,8 @@ from webapp.services import audit, retention
 from webapp.services.dispatch import queue
 
 TASK = "retention"
+# A day's purge not finished this long after it was queued is queued again.
+LOST_AFTER = timedelta(hours=1)
 PURGE_JOB = "jobs.retention.purge"
 
 
@@ -39,18 +42,45 @@ def purge_due(now: datetime) -> int:
         db.session.flush()
     except IntegrityError:
         savepoint.rollback()
-        return 0
-    savepoint.commit()
+        claim_id = _retake_lost(now)
+        if claim_id is None:
+            db.session.commit()  # end the transaction the failed insert began
+            return 0
+    else:
+        savepoint.commit()
+        claim_id = claim.id
     db.session.commit()
+    _enqueue(claim_id, now)
+    return 1
+
+
+def _retake_lost(now: datetime) -> int | None:
+    """Today's claim, when its purge has not finished LOST_AFTER after it was queued (the
+    job was lost with Redis, or its worker died): taken again by exactly one tick, by a
+    conditional update of its claim time."""
+    claim = db.session.scalar(
+        select(MaintenanceRun).where(MaintenanceRun.task == TASK, MaintenanceRun.day == now.date())
+    )
+    if claim is None or claim.finished_at is not None or claim.claimed_at > now - LOST_AFTER:
+        return None
+    taken = db.session.execute(
+        update(MaintenanceRun)
+        .where(MaintenanceRun.id == claim.id, MaintenanceRun.claimed_at == claim.claimed_at)
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return claim.id if getattr(taken, "rowcount", 0) == 1 else None
+
+
+def _enqueue(claim_id: int, now: datetime) -> None:
     queue("builds").enqueue(
         PURGE_JOB,
-        claim.id,
+        claim_id,
         job_timeout=3600,
         result_ttl=7 * 24 * 3600,
         failure_ttl=7 * 24 * 3600,
         description=f"retention purge {now:%Y-%m-%d}",
     )
-    return 1
 
 
 def purge(maintenance_id: int | None = None, now: datetime | None = None) -> dict[str, int]:

@@ -21,6 +21,7 @@ from loyalty.errors import ValidationError
 from loyalty.models import ChangeKind, ChangeLog
 from webapp.extensions import db
 from webapp.models.audit import AuditEvent
+from webapp.models.maintenance import MaintenanceRun
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Sync
 from webapp.services import retention, runs, syncs
@@ -177,8 +178,16 @@ def test_the_purge_is_claimed_once_a_day(app: Flask) -> None:
     today = utcnow().replace(hour=0, minute=1)
     assert purge_due(today) == 1
     assert purge_due(today + timedelta(minutes=1)) == 0  # the next tick, or a 2nd scheduler
+    # Not finished two hours on (its job lost with Redis): queued once more, by one tick.
+    assert purge_due(today + timedelta(hours=2)) == 1
+    assert purge_due(today + timedelta(hours=2, minutes=1)) == 0
+    claim = db.session.scalars(select(MaintenanceRun)).one()
+    assert purge(claim.id)["runs"] == 0
+    db.session.expire_all()
+    assert claim.finished_at is not None
+    assert purge_due(today + timedelta(hours=5)) == 0  # done for today
     assert purge_due(today + timedelta(days=1)) == 1
-    assert [j.func_name for j in builds.jobs] == [retention_job.PURGE_JOB] * 2
+    assert [j.func_name for j in builds.jobs] == [retention_job.PURGE_JOB] * 3
     builds.empty()
 
 
