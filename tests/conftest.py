@@ -34,6 +34,9 @@ def app_config(migrated_database: str, redis_url: str, tmp_path: Any) -> dict[st
         "SECRETS_KEYS": [],
         # The test servers listen on 127.0.0.1, which the default deny list refuses.
         "CONNECTION_TEST_ALLOW": ["127.0.0.1/32"],
+        # The test process shares its umask with the servers the fixtures start for the
+        # test user; tests/integration/test_file_modes.py runs the app with the default.
+        "UMASK": "inherit",
     }
 
 

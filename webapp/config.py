@@ -8,6 +8,7 @@ every hosting platform sets those.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+from webapp.file_modes import apply_umask, private_dir, private_sqlite_file
 
 ENV_PREFIX = "LOYALTY_SYNC"
 
@@ -29,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_PREFIX": "loyalty-sync",
     # Where runs keep their original and deliverable files; <instance>/exports when not given.
     "EXPORT_DIR": None,
+    # The umask of every process that creates the app (web, workers, scheduler, CLI), as
+    # octal digits: 077 makes new exports and databases 0600 and folders 0700. "inherit"
+    # keeps the process's own. The instance and export folders and a SQLite file are made
+    # 0700/0600 either way (webapp/file_modes.py).
+    "UMASK": "077",
     # Fernet keys (url-safe base64, newest first) for secrets at rest. Empty: the key file
     # <instance>/secrets.key is used (created with mode 0600 on first start).
     "SECRETS_KEYS": [],
@@ -125,18 +133,23 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     if overrides:
         app.config.update(overrides)
 
+    apply_umask(app.config.get("UMASK"))
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    private_dir(instance)
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'loyalty_sync.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret(instance / "secret_key")
     if not app.config.get("EXPORT_DIR"):
         app.config["EXPORT_DIR"] = str(instance / "exports")
+    # A share not mounted yet: the run that needs it fails then, with the reason.
+    with contextlib.suppress(OSError):
+        private_dir(Path(app.config["EXPORT_DIR"]))
     if not app.config.get("GNUPG_HOME"):
         app.config["GNUPG_HOME"] = str(instance / "gnupg")
     keys = app.config.get("SECRETS_KEYS") or []

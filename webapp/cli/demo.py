@@ -103,6 +103,7 @@ def receivers_command() -> None:
     import threading
     from pathlib import Path
 
+    from devservers.ftps_server import DemoExtraMissing
     from devservers.receivers import ReceiverPortBusy, receiver_settings, start_receivers
 
     settings = receiver_settings(Path(__file__).resolve().parents[2])
@@ -114,5 +115,5 @@ def receivers_command() -> None:
                 f"(user {settings.username})"
             )
             threading.Event().wait()  # until the process is stopped (Ctrl-C, honcho)
-    except ReceiverPortBusy as error:
+    except (ReceiverPortBusy, DemoExtraMissing) as error:
         raise click.ClickException(str(error)) from error
