@@ -13,7 +13,8 @@ name. When there is nothing to do (no compression, no encryption) the deliverabl
 e.g. across file systems; the original itself when ``out_dir`` is its folder). Originals
 are never modified after creation, so sharing their bytes is safe.
 
-Size and SHA-256 of originals and deliverables come from :func:`digest`; the run keeps
+Size and SHA-256 of originals and deliverables come from :func:`digest` (an encrypted
+deliverable's from the encryption step, which hashes while it writes); the run keeps
 both so that every destination can be checked to receive the same bytes.
 """
 
@@ -30,7 +31,8 @@ from typing import Literal
 from delivery.compression import gzip_file, zip_file
 from delivery.errors import DeliveryError, ErrorKind, make_error
 from delivery.naming import COMPRESSION_SUFFIX, PGP_SUFFIX, deliverable_name
-from delivery.pgp import encrypt_file
+from delivery.pgp import encrypt_and_digest
+from delivery.pgp_signing import Signer
 
 _HASH_BUFFER = 1 << 20
 Compression = Literal["none", "gzip", "zip"]
@@ -73,6 +75,8 @@ class PackageSpec:
     recipient_fingerprints: tuple[str, ...] = ()
     armor: bool = False
     gnupg_home: Path | None = None
+    # Sign as well as encrypt (``gpg --sign --encrypt``); only with ``encrypt``.
+    signer: Signer | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.compression not in COMPRESSION_SUFFIX:
@@ -89,6 +93,8 @@ class PackageSpec:
             raise ValueError("PGP encryption needs the recipients' key fingerprints.")
         if self.encrypt and self.gnupg_home is None:
             raise ValueError("PGP encryption needs the app's GnuPG home folder.")
+        if self.signer is not None and not self.encrypt:
+            raise ValueError("Files are signed as they are encrypted: turn PGP encryption on.")
 
     def deliverable_name(self, original_name: str) -> str:
         return deliverable_name(original_name, self.compression, self.encrypt)
@@ -117,19 +123,26 @@ def package(original: Path, out_dir: Path, spec: PackageSpec) -> FileDigest:
                 step = work / (current.name + COMPRESSION_SUFFIX["zip"])
                 zip_file(current, step, arcname=original.name)
                 current = step
+            encrypted = None
             if spec.encrypt:
                 assert spec.gnupg_home is not None  # checked by PackageSpec
                 step = work / (current.name + PGP_SUFFIX)
-                encrypt_file(
+                encrypted = encrypt_and_digest(
                     current,
                     step,
                     spec.recipient_keys,
                     spec.gnupg_home,
                     recipients=spec.recipient_fingerprints,
                     armor=spec.armor,
+                    signer=spec.signer,
                 )
                 current = step
             os.replace(current, final)
+            if encrypted is not None:
+                # Hashed while gpg wrote it: no second read of the deliverable.
+                return FileDigest(
+                    path=final, name=final.name, size=encrypted.size, sha256=encrypted.sha256
+                )
     except DeliveryError:
         raise
     except OSError as exc:

@@ -8,6 +8,11 @@ never the whole paste it came in. Encryption imports the sync's keys into the ap
 and names the recipients by the full fingerprints the caller passes (the stored ones), so
 neither other keys in that keyring nor other keys in a stored block are ever used.
 
+gpg writes the ciphertext straight to the target; this process hashes the target as it
+grows (:func:`encrypt_and_digest`), on another core while gpg encrypts, so the
+deliverable's SHA-256 is ready when gpg exits instead of costing a second pass. With a signing key
+(:mod:`delivery.pgp_signing`) the same command also signs (``--sign --encrypt``).
+
 Files are compressed before they get here, so gpg's own compression is off
 (``--compress-algo none``): compressing twice costs time and gains nothing. Trust is
 ``always``: the user chose these keys explicitly; there is no web of trust to consult.
@@ -16,18 +21,24 @@ Files are compressed before they get here, so gpg's own compression is off
 from __future__ import annotations
 
 import contextlib
-import io
+import functools
+import hashlib
 import os
+import subprocess
 import tempfile
+import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gnupg
 
 from delivery.errors import ErrorKind, make_error
+
+if TYPE_CHECKING:
+    from delivery.pgp_signing import Signer
 
 _ALGORITHMS = {
     "1": "RSA",
@@ -41,6 +52,9 @@ _ALGORITHMS = {
 }
 _PUBLIC_HEADER = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 _COPY_BUFFER = 1 << 20
+# While gpg writes: how long to wait when the target has no new bytes yet (gpg writes
+# about 1 MiB per 2 ms at full speed, so the hashing stays right behind it).
+_FOLLOW_PAUSE = 0.001
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,7 @@ class KeyInfo:
     can_encrypt: bool
     algorithm: str
     created_at: datetime | None = None
+    can_sign: bool = False
 
 
 def prepare_gnupg_home(path: Path) -> Path:
@@ -79,19 +94,32 @@ def _gpg(home: Path) -> gnupg.GPG:
     return gpg
 
 
-def _timestamp(value: str) -> datetime | None:
+def key_timestamp(value: str) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=UTC) if value else None
 
 
-def _algorithm(key: dict[str, Any]) -> str:
+def algorithm_label(key: dict[str, Any]) -> str:
     name = _ALGORITHMS.get(str(key.get("algo", "")), f"algorithm {key.get('algo')}")
     curve = key.get("curve") or ""
     return f"{name} {curve}" if curve else f"{name} {key.get('length', '')}".strip()
 
 
-def _describe(key: KeyInfo) -> str:
+def describe_key(key: KeyInfo) -> str:
     who = key.user_ids[0] if key.user_ids else "no user id"
     return f"{key.fingerprint} ({who})"
+
+
+@functools.lru_cache(maxsize=128)
+def _scan(text: str) -> tuple[int, tuple[dict[str, Any], ...]]:
+    """What ``gpg --show-keys`` says about a block, in a throw-away home.
+
+    Cached: packaging checks every stored key before each file, and the listing of the
+    same text never changes (expiry and capabilities are judged against the clock by the
+    caller, each time).
+    """
+    with _home(None) as home:
+        result = _gpg(home).scan_keys_mem(text)
+    return result.returncode, tuple(result)
 
 
 def inspect_public_key(
@@ -114,11 +142,14 @@ def inspect_public_key(
             "This is not an ASCII-armored PGP public key. Paste the whole block, from "
             f"{_PUBLIC_HEADER} to the END line."
         )
-    with _home(gnupg_home) as home:
-        result = _gpg(home).scan_keys_mem(text)
-    scanned = list(result)
+    if gnupg_home is None:
+        returncode, scanned = _scan(text)
+    else:
+        with _home(gnupg_home) as home:
+            result = _gpg(home).scan_keys_mem(text)
+        returncode, scanned = result.returncode, tuple(result)
     # gpg lists what it could parse of a damaged block, so its exit status decides.
-    if not scanned or result.returncode != 0:
+    if not scanned or returncode != 0:
         raise ValueError(
             "No key could be read from this block; it may be damaged or cut short. "
             "Ask the recipient to export it again."
@@ -133,22 +164,22 @@ def inspect_public_key(
         info = KeyInfo(
             fingerprint=raw["fingerprint"],
             user_ids=tuple(raw.get("uids") or ()),
-            expires_at=_timestamp(raw.get("expires", "")),
+            expires_at=key_timestamp(raw.get("expires", "")),
             # Upper-case capabilities are those of the whole key, usable subkeys included.
             can_encrypt="E" in (raw.get("cap") or ""),
-            algorithm=_algorithm(raw),
-            created_at=_timestamp(raw.get("date", "")),
+            algorithm=algorithm_label(raw),
+            created_at=key_timestamp(raw.get("date", "")),
         )
         if raw.get("trust") == "r":
-            raise ValueError(f"The key {_describe(info)} is revoked. Ask for a current key.")
+            raise ValueError(f"The key {describe_key(info)} is revoked. Ask for a current key.")
         if raw.get("trust") == "e" or (info.expires_at is not None and info.expires_at <= now):
             when = f" on {info.expires_at:%Y-%m-%d}" if info.expires_at else ""
             raise ValueError(
-                f"The key {_describe(info)} expired{when}. Ask the recipient for a renewed key."
+                f"The key {describe_key(info)} expired{when}. Ask the recipient for a renewed key."
             )
         if not info.can_encrypt:
             raise ValueError(
-                f"The key {_describe(info)} has no usable encryption subkey (it can only sign, "
+                f"The key {describe_key(info)} has no usable encryption subkey (it can only sign, "
                 "or its encryption subkey expired). Ask the recipient for an encryption key."
             )
         keys.append(info)
@@ -176,6 +207,15 @@ def split_public_keys(armored: str, fingerprints: Sequence[str]) -> dict[str, st
     return own
 
 
+@dataclass(frozen=True)
+class Encrypted:
+    """What :func:`encrypt_and_digest` wrote: to whom, and the target's size and SHA-256."""
+
+    recipients: list[str]
+    size: int
+    sha256: str
+
+
 def encrypt_file(
     source: Path,
     target: Path,
@@ -187,16 +227,17 @@ def encrypt_file(
 ) -> list[str]:
     """Encrypt ``source`` to exactly the keys ``recipients`` names; return their fingerprints.
 
-    ``recipients`` are full fingerprints (the stored ones); ``recipient_keys`` are the
-    armored blocks holding those keys. Any other key in a block is not encrypted to, so a
-    block stored with more keys than its own never adds a recipient. Raises
-    :class:`~delivery.errors.DeliveryError` (``encryption``) when a named key is missing or
-    unusable, or gpg fails.
+    See :func:`encrypt_and_digest`, which also signs and returns the digest.
     """
+    return encrypt_and_digest(
+        source, target, recipient_keys, gnupg_home, recipients=recipients, armor=armor
+    ).recipients
+
+
+def _checked_recipients(recipient_keys: Sequence[str], recipients: Sequence[str]) -> list[str]:
     fingerprints = list(dict.fromkeys(f.strip().upper() for f in recipients if f.strip()))
     if not recipient_keys or not fingerprints:
         raise make_error(ErrorKind.ENCRYPTION, reason="no recipient public key is configured")
-    home = prepare_gnupg_home(gnupg_home)
     found: set[str] = set()
     for armored in recipient_keys:
         try:
@@ -207,29 +248,166 @@ def encrypt_file(
     if absent:
         reason = f"no stored public key has the fingerprint {', '.join(absent)}"
         raise make_error(ErrorKind.ENCRYPTION, reason, reason=reason)
-    gpg = _gpg(home)
-    imported = gpg.import_keys("\n".join(recipient_keys))
-    missing = set(fingerprints) - set(imported.fingerprints)
+    return fingerprints
+
+
+def encrypt_and_digest(
+    source: Path,
+    target: Path,
+    recipient_keys: Sequence[str],
+    gnupg_home: Path,
+    *,
+    recipients: Sequence[str],
+    armor: bool = False,
+    signer: Signer | None = None,
+) -> Encrypted:
+    """Encrypt ``source`` to exactly the keys ``recipients`` names (and sign it with
+    ``signer``), writing ``target`` and hashing it on the way.
+
+    ``recipients`` are full fingerprints (the stored ones); ``recipient_keys`` are the
+    armored blocks holding those keys. Any other key in a block is not encrypted to, so a
+    block stored with more keys than its own never adds a recipient. Raises
+    :class:`~delivery.errors.DeliveryError` (``encryption``) when a named key is missing or
+    unusable, the signing key cannot sign, or gpg fails; nothing is left at ``target``.
+    """
+    fingerprints = _checked_recipients(recipient_keys, recipients)
+    if signer is None:
+        home = prepare_gnupg_home(gnupg_home)
+        _import_recipients(_gpg(home), recipient_keys, fingerprints)
+        return _run_gpg(home, source, target, fingerprints, armor, None)
+    from delivery.pgp_signing import signing_home
+
+    with signing_home(signer, recipient_keys) as home:
+        return _run_gpg(home, source, target, fingerprints, armor, signer)
+
+
+# (home, the keys' text) -> the keyring file's identity right after they were imported.
+_IMPORTED: dict[tuple[str, str], tuple[int, int, int]] = {}
+
+
+def _keyring_state(home: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(home / "pubring.kbx")
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def _import_recipients(gpg: gnupg.GPG, recipient_keys: Sequence[str], wanted: list[str]) -> None:
+    """Import the keys into the app's home, unless this process imported exactly these
+    into the keyring as it still is (an unchanged file: one gpg start fewer per file)."""
+    text = "\n".join(recipient_keys)
+    memo = (str(gpg.gnupghome), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    state = _keyring_state(Path(gpg.gnupghome))
+    if state is not None and _IMPORTED.get(memo) == state:
+        return
+    imported = gpg.import_keys(text)
+    missing = set(wanted) - set(imported.fingerprints)
     if missing:
         raise make_error(
             ErrorKind.ENCRYPTION,
             str(imported.stderr),
             reason=f"gpg did not import the key(s) {', '.join(sorted(missing))}",
         )
-    # gpg reads the file itself (the path comes last); python-gnupg would otherwise pump
-    # every byte through a Python thread and a pipe, about 20% slower. Its stdin is empty.
-    result = gpg.encrypt_file(
-        io.BytesIO(b""),
-        recipients=fingerprints,
-        armor=armor,
-        output=str(target),
-        always_trust=True,
-        extra_args=["--compress-algo", "none", "--", str(source)],
-    )
-    if not result.ok:
+    after = _keyring_state(Path(gpg.gnupghome))
+    if after is not None:
+        _IMPORTED[memo] = after
+
+
+def _run_gpg(
+    home: Path,
+    source: Path,
+    target: Path,
+    fingerprints: list[str],
+    armor: bool,
+    signer: Signer | None,
+) -> Encrypted:
+    command = [
+        "gpg",
+        "--homedir",
+        str(home),
+        "--batch",
+        "--no-tty",
+        "--yes",
+        "--trust-model",
+        "always",
+        "--compress-algo",
+        "none",
+        *(["--armor"] if armor else []),
+        *(f"--recipient={f}" for f in fingerprints),
+    ]
+    if signer is None:
+        command += ["--no-autostart", "--encrypt"]
+    else:
+        # "!" pins the exact (primary) key; the passphrase comes on stdin, never argv.
+        command += [
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase-fd",
+            "0",
+            f"--local-user={signer.fingerprint}!",
+            "--sign",
+            "--encrypt",
+        ]
+    command += ["--output", "-", "--", str(source)]
+    try:
+        return _stream(command, target, signer, fingerprints)
+    except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(target)
-        raise make_error(
-            ErrorKind.ENCRYPTION, str(result.stderr), reason=f"gpg said: {result.status}"
+        raise
+
+
+def _stream(
+    command: list[str], target: Path, signer: Signer | None, fingerprints: list[str]
+) -> Encrypted:
+    """Run gpg writing ``target`` itself, and hash ``target`` as it grows.
+
+    gpg's standard output is the target file (no copy through this process); the target
+    is read back from the page cache while gpg still writes, so the SHA-256 is ready when
+    gpg exits instead of costing a second pass afterwards.
+    """
+    hasher = hashlib.sha256()
+    size = 0
+    buffer = bytearray(_COPY_BUFFER)
+    view = memoryview(buffer)
+    with (
+        tempfile.TemporaryFile() as errors,
+        open(target, "wb") as out,
+        open(target, "rb", buffering=0) as follow,
+    ):
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE if signer is not None else subprocess.DEVNULL,
+            stdout=out,
+            stderr=errors,
         )
-    return fingerprints
+        try:
+            if signer is not None and process.stdin is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    process.stdin.write(signer.passphrase.encode("utf-8") + b"\n")
+                process.stdin.close()
+            finished = False
+            while True:
+                n = follow.readinto(buffer)
+                if n:
+                    hasher.update(view[:n])
+                    size += n
+                elif finished:
+                    break  # gpg is done and every byte it wrote was read
+                elif process.poll() is not None:
+                    finished = True  # one more read: what it wrote before exiting
+                else:
+                    time.sleep(_FOLLOW_PAUSE)
+        finally:
+            code = process.wait()
+        if code != 0:
+            errors.seek(0)
+            said = errors.read().decode("utf-8", "replace").strip()
+            raise make_error(ErrorKind.ENCRYPTION, said, reason=f"gpg said: {_last_line(said)}")
+    return Encrypted(recipients=fingerprints, size=size, sha256=hasher.hexdigest())
+
+
+def _last_line(text: str) -> str:
+    lines = [line.removeprefix("gpg: ") for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"

@@ -34,7 +34,7 @@ from webapp.extensions import db
 from webapp.models.runs import CreationStatus, FileRole, SyncFile, SyncInstance, Trigger
 from webapp.models.syncs import Compression, Encryption, Sync
 from webapp.models.users import User
-from webapp.services import audit, dispatch, progress
+from webapp.services import audit, dispatch, progress, signing
 from webapp.services.exports import export_sync
 from webapp.services.permissions import SYNC_RUN, has_permission
 from webapp.services.runs import create_transfers
@@ -182,6 +182,8 @@ def _package(
         recipient_fingerprints=tuple(k.fingerprint for k in sync.recipient_keys),
         armor=bool(sync.pgp_armor),
         gnupg_home=Path(app.config["GNUPG_HOME"]),
+        # Signed as well when the sync has a signing key (encrypted files only).
+        signer=signing.signer_of(sync) if sync.encryption == Encryption.PGP else None,
     )
     records = []
     for original in result.files:

@@ -9,7 +9,7 @@ out. Alerts go to the sync's notice addresses (``jobs.notify.send_mail``) and we
 
 :func:`run_settled` is called when a run's build fails or a transfer ends: once every
 destination's latest transfer is final it tells webhooks ``failed``, ``partly_failed``
-or ``delivered``.
+or ``delivered``, once per webhook however many transfers see it settle (a claim).
 """
 
 from __future__ import annotations
@@ -208,7 +208,8 @@ def run_settled(instance: SyncInstance) -> None:
     A failure here is logged, never raised: the run's own outcome is already committed."""
     try:
         if instance.creation_status == CreationStatus.FAILED:
-            webhooks.emit(WebhookEvent.FAILED, instance.sync, instance=instance)
+            claim = f"run:{instance.id}:creation_failed"
+            webhooks.emit(WebhookEvent.FAILED, instance.sync, instance=instance, claim=claim)
             return
         transfers = latest_transfers(instance)
         if not transfers or not all(TransferStatus(t.status).is_final for t in transfers):
@@ -220,7 +221,11 @@ def run_settled(instance: SyncInstance) -> None:
             event = WebhookEvent.FAILED
         else:
             event = WebhookEvent.PARTLY_FAILED
-        webhooks.emit(event, instance.sync, instance=instance)
+        # Once per settled set of transfers: the last two transfers of a run finishing
+        # at the same moment both get here, and only one claim wins. A re-transfer makes
+        # new transfers (new ids), so its outcome is told again.
+        claim = f"run:{instance.id}:settled:{max(t.id for t in transfers)}"
+        webhooks.emit(event, instance.sync, instance=instance, claim=claim)
     except Exception:
         db.session.rollback()
         current_app.logger.exception("webhooks for run %s not queued", instance.id)

@@ -1,14 +1,12 @@
-"""Expiry warnings: 30 and 7 days before a recipient PGP key or a destination's pinned
-FTPS certificate expires, the sync's notice addresses, its webhooks (``expiring``) and
-the console (``ExpiryWarning`` rows, shown on the sync list and dashboard) are told.
+"""Expiry warnings: 30 and 7 days before a recipient PGP key, the sync's PGP signing key
+or a destination's pinned FTPS certificate expires, the sync's notice addresses, its
+webhooks (``expiring``) and the console (``ExpiryWarning`` rows, shown on the sync list
+and dashboard) are told.
 
 The tick calls :func:`check_expiries`; each (sync, thing, expiry, threshold) row is
 unique, so each threshold warns once, however often the check runs. Only the smallest
 threshold reached is sent (a key added 5 days before it expires gets the 7-day warning,
 never a late 30-day one).
-
-The sync's signing key is being added in another change: :func:`signing_key_expiries` is
-the hook it fills in (it returns nothing until then).
 """
 
 from __future__ import annotations
@@ -77,10 +75,26 @@ def certificate_expiries(horizon: datetime) -> list[Expiring]:
 
 
 def signing_key_expiries(horizon: datetime) -> list[Expiring]:
-    """HOOK for the sync's signing key (added by the PGP-signing change): return one
-    ``Expiring`` per sync whose signing key expires by ``horizon``, subject
-    ``signing_key:<fingerprint>``. Nothing to check until that model exists."""
-    return []
+    """One ``Expiring`` per sync whose signing key expires by ``horizon``. A signing key
+    that expired makes every encrypted run fail (gpg refuses to sign), so it warns too."""
+    rows = db.session.scalars(
+        select(Sync).where(
+            Sync.signing_fingerprint.is_not(None),
+            Sync.signing_expires_at.is_not(None),
+            Sync.signing_expires_at <= horizon,
+        )
+    )
+    return [
+        Expiring(
+            s,
+            f"signing_key:{s.signing_fingerprint}",
+            f"PGP signing key {(s.signing_fingerprint or '')[-16:]} "
+            f"({s.signing_user_ids or 'no user id'})",
+            s.signing_expires_at,
+        )
+        for s in rows
+        if s.signing_expires_at is not None
+    ]
 
 
 def check_expiries(now: datetime) -> int:

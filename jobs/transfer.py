@@ -9,7 +9,9 @@ failed registry keeps the traceback too).
 
 from __future__ import annotations
 
+import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select, update
 
+from delivery import markers
 from delivery.errors import DeliveryError
-from delivery.transports import Endpoint, Superseded, open_transport
+from delivery.transports import Endpoint, Superseded, Transport, open_transport
 from jobs.context import job_context
 from jobs.deadlines import run_settled
 from jobs.failures import describe
@@ -26,8 +29,15 @@ from jobs.heartbeat import Heartbeat
 from jobs.notify import notify_failure
 from loyalty.db import utcnow
 from webapp.extensions import db
-from webapp.models.runs import FileRole, Transfer, TransferAttempt, TransferStatus
-from webapp.models.syncs import Destination
+from webapp.models.runs import (
+    FileRole,
+    SyncFile,
+    SyncInstance,
+    Transfer,
+    TransferAttempt,
+    TransferStatus,
+)
+from webapp.models.syncs import Destination, Marker
 from webapp.models.users import User
 from webapp.services import audit, progress
 from webapp.services.destinations import password_of, private_key_of
@@ -127,8 +137,16 @@ def _attempt(app: Flask, row: Transfer) -> str:
             current = connection.scalar(select(Transfer.attempt_token).where(Transfer.id == row.id))
         return current == token
 
+    temp_token = _temp_token(row.id, token)
+    leftovers = (_temp_token(row.id, token - 1),) if token else ()
     try:
+        # Inside the try: a template that makes no valid name fails the transfer in words.
+        marker = completion_marker(destination, instance, files)
         with Heartbeat(app, beat), open_transport(endpoint_for(destination)) as transport:
+            if marker is not None:
+                # An earlier transfer's marker says "complete" while this one replaces the
+                # files: it goes first, and comes back only after the last file is in place.
+                transport.remove_if_present(marker[0])
             for sync_file in files:
                 local = export_root / sync_file.path
                 transport.upload(
@@ -139,11 +157,13 @@ def _attempt(app: Flask, row: Transfer) -> str:
                     # A retry of the same token replaces a cut attempt's leftover; after a
                     # takeover the token differs, so two attempts never share a temporary
                     # file, and the new one removes the old one's.
-                    temp_token=_temp_token(row.id, token),
-                    leftover_tokens=(_temp_token(row.id, token - 1),) if token else (),
+                    temp_token=temp_token,
+                    leftover_tokens=leftovers,
                     still_current=still_current,
                 )
                 sent_before += sync_file.size
+            if marker is not None:
+                _upload_marker(transport, marker, temp_token, leftovers, still_current)
     except Superseded:
         # The sweeper gave this transfer to another attempt while this one still ran (its
         # heartbeat could not reach the database): that attempt owns the row now.
@@ -178,6 +198,45 @@ def _attempt(app: Flask, row: Transfer) -> str:
     attempt.bytes_sent = sent_before
     finish_transfer(row, attempt, TransferStatus.SUCCEEDED, None)
     return "succeeded"
+
+
+def completion_marker(
+    destination: Destination, instance: SyncInstance, files: list[SyncFile]
+) -> tuple[str, bytes] | None:
+    """The destination's completion marker for this run (name, bytes), or None (off)."""
+    kind = Marker(destination.marker or Marker.NONE)
+    if kind is Marker.NONE or not files:
+        return None
+    facts = markers.RunFacts(
+        run_id=instance.id,
+        sync_id=instance.sync_id,
+        sync_name=instance.sync.name,
+        created_at=instance.creation_finished_at or instance.created_at,
+        files=tuple(markers.MarkerFile(f.name, f.size, f.sha256, f.rows) for f in files),
+    )
+    return markers.build(kind.value, facts, destination.marker_name)
+
+
+def _upload_marker(
+    transport: Transport,
+    marker: tuple[str, bytes],
+    temp_token: str,
+    leftovers: tuple[str, ...],
+    still_current: Callable[[], bool],
+) -> None:
+    """Upload the marker last, through the same temporary name, check and fence as the files."""
+    name, content = marker
+    with tempfile.TemporaryDirectory(prefix="lsync-marker-") as work:
+        local = Path(work) / "marker"
+        local.write_bytes(content)
+        transport.upload(
+            local,
+            name,
+            overwrite=True,
+            temp_token=temp_token,
+            leftover_tokens=leftovers,
+            still_current=still_current,
+        )
 
 
 def _superseded(app: Flask, transfer_id: int, attempt_number: int) -> str:

@@ -51,7 +51,31 @@ def deliver(delivery_id: int) -> str:
             return "gone"
         if delivery.status in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED):
             return f"already {delivery.status}"
+        if not delivery.webhook.enabled:
+            return drop_disabled(delivery)
         return attempt(delivery)
+
+
+def drop_disabled(delivery: WebhookDelivery, now: datetime | None = None) -> str:
+    """A webhook disabled after this delivery was queued: send nothing, say so in the log."""
+    now = now or utcnow()
+    delivery.attempts = [
+        *(delivery.attempts or []),
+        {
+            "at": now.isoformat(),
+            "status_code": None,
+            "error": "not sent: webhook disabled",
+            "seconds": 0,
+        },
+    ]
+    delivery.status, delivery.finished_at, delivery.next_attempt_at = (
+        DeliveryStatus.FAILED,
+        now,
+        None,
+    )
+    delivery.job_id = None
+    db.session.commit()
+    return "disabled"
 
 
 def attempt(delivery: WebhookDelivery, now: datetime | None = None) -> str:

@@ -336,6 +336,17 @@ class Transport(ABC):
                 self.broken = True
             raise error from exc
 
+    def remove_if_present(self, name: str) -> None:
+        """Remove ``name`` from the endpoint's directory; a missing file is no error.
+
+        The transfer job takes a previous run's completion marker away before it sends
+        files again, so no marker stands beside a file that is not (yet) there.
+        """
+        name = validate_remote_name(name)
+        self.connect()
+        if self._call(self._exists, name):
+            self._call(self._remove, name)
+
     def _discard(self, name: str) -> None:
         """Remove a temporary file after a failure; never hides the original error."""
         with contextlib.suppress(Exception):

@@ -17,6 +17,10 @@ Design decisions the product's page leaves open:
   SKU order, so the file is the same bytes for the same data.
 - First run (no watermark): every member with purchases, so a receiver starts from the
   full picture; later runs only the members the change log names.
+- Account Id is the layout's only member key. A member without one (no active account
+  id, so no primary) is left out: a row with an empty key cannot be attributed, and its
+  ranks would read as another member's. Layouts that also carry the internal member id
+  keep such members (the receiver has a key); this is the one that does not.
 """
 
 from __future__ import annotations
@@ -115,7 +119,13 @@ def query(since: Watermark | None, until: Watermark, dialect: str, codes: list[s
         .select_from(mpp)
         .join(Member, Member.id == mpp.member_id)
         .join(Product, Product.id == mpp.product_id)
-        .where(mpp.quantity > 0, Member.deleted_at.is_(None))
+        .where(
+            mpp.quantity > 0,
+            Member.deleted_at.is_(None),
+            # The only member key: a row without it cannot be attributed (module docstring).
+            Member.primary_account_id.is_not(None),
+            Member.primary_account_id != "",
+        )
         # Rank ascending is quantity descending; ordering by the quantity (not the rank's
         # alias) lets SQLite read the member-ordered primary key and sort each member's
         # few rows, instead of materializing the ranks and sorting them all again.
@@ -177,6 +187,13 @@ SYNC_TYPE = SyncType(
         "transactions they posted; with the option on, also those with a transaction "
         "cancelled (`CNCL`). The first run (no earlier file) writes every member with "
         "purchases, so a receiver starts complete. Deleted members are left out.",
+        "Members without an account id: left out. Account Id is the only member key of "
+        "this layout, so a row without one could not be attributed and its ranks would run "
+        "together with another member's. Such a member (no active account id, hence no "
+        "primary account id) is written again once they have one and are among a file's "
+        "members (a transaction posted after that). Layouts that "
+        "also write the internal member id keep members without an account id (their "
+        "Account Id field is empty).",
         "Data: for each of those members, every product with a net lifetime quantity "
         "above zero. Cancelled transactions take their quantities back and return lines "
         "(negative quantities) net against purchases, as the loyalty database keeps them; "

@@ -8,7 +8,8 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models.syncs import Destination
+from webapp.models.notifications import Webhook
+from webapp.models.syncs import Destination, Sync
 from webapp.services import audit, secrets, users
 
 ops_cli = AppGroup("ops", help="Operations: bootstrap a fresh installation, report its status.")
@@ -47,6 +48,14 @@ def rotate() -> None:
         if destination.private_key_encrypted:
             destination.private_key_encrypted = secrets.rotate(destination.private_key_encrypted)
             count += 1
+    for sync in db.session.scalars(select(Sync).where(Sync.signing_key_encrypted.is_not(None))):
+        for column in ("signing_key_encrypted", "signing_passphrase_encrypted"):
+            if getattr(sync, column):
+                setattr(sync, column, secrets.rotate(getattr(sync, column)))
+                count += 1
+    for webhook in db.session.scalars(select(Webhook)):
+        webhook.secret_encrypted = secrets.rotate(webhook.secret_encrypted)
+        count += 1
     audit.record("secrets.rotate", detail={"secrets": count})
     db.session.commit()
     click.echo(f"Re-encrypted {count} secret(s) with the newest key.")

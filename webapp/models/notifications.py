@@ -114,6 +114,9 @@ class WebhookDelivery(Base):
     __table_args__ = (
         Index("ix_webhook_deliveries_webhook", "webhook_id", "id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        # One delivery per claim: two transfers of a run that settle at the same moment
+        # both try to send the run's outcome; the second insert loses here, sends nothing.
+        UniqueConstraint("webhook_id", "claim"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +124,8 @@ class WebhookDelivery(Base):
     event: Mapped[str] = mapped_column(String(32))
     sync_id: Mapped[int | None]
     instance_id: Mapped[int | None]
+    # What this delivery is the one of (e.g. "run:7:settled:42"); None = no uniqueness.
+    claim: Mapped[str | None] = mapped_column(String(120))
     # The JSON body as sent (signed bytes): retries send exactly these bytes again.
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[DeliveryStatus] = mapped_column(

@@ -47,6 +47,24 @@ class Encryption(enum.StrEnum):
     PGP = "pgp"
 
 
+class Marker(enum.StrEnum):
+    """What a destination receives last, once every file of the run is in place."""
+
+    NONE = "none"
+    TRIGGER = "trigger"  # an empty file: <first file name>.done, or a name template
+    MANIFEST_JSON = "manifest_json"  # name, size, sha256 and rows of each file, as JSON
+    MANIFEST_PIPE = "manifest_pipe"  # the same, pipe-delimited like the layouts
+
+    @property
+    def label(self) -> str:
+        return {
+            "none": "None",
+            "trigger": "Empty trigger file",
+            "manifest_json": "Manifest (JSON)",
+            "manifest_pipe": "Manifest (pipe-delimited)",
+        }[self.value]
+
+
 class Protocol(enum.StrEnum):
     SFTP = "sftp"
     FTPS_EXPLICIT = "ftps_explicit"
@@ -162,6 +180,13 @@ class Sync(Base):
     notify_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     # "Delivered to every destination by HH:MM" in the sync's zone; None = no deadline.
     delivery_deadline: Mapped[str | None] = mapped_column(String(5))
+    # Optional PGP signing key (services.signing): the private key and its passphrase as
+    # Fernet tokens, never rendered, never logged; the fingerprint and expiry for display.
+    signing_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    signing_passphrase_encrypted: Mapped[str | None] = mapped_column(Text)
+    signing_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    signing_user_ids: Mapped[str | None] = mapped_column(String(512))
+    signing_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Incremental position reached by the last created file; moved only with a created file.
     watermark: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Last scheduled slot (UTC) the scheduler has dealt with; see jobs.schedule.
@@ -259,6 +284,12 @@ class Destination(Base):
     # The pinned FTPS certificate's notAfter, recorded with the pin (expiry warnings).
     tls_not_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retries: Mapped[int] = mapped_column(default=0)
+    # Completion marker, uploaded last (delivery.markers); off by default.
+    marker: Mapped[Marker] = mapped_column(
+        str_enum(Marker, "marker"), default=Marker.NONE, server_default="none"
+    )
+    # A name template for the marker ({first}, {run}, {date}); empty = the default name.
+    marker_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -23,6 +23,7 @@ from webapp.models.syncs import (
     MAX_DESTINATIONS,
     MAX_RETRIES,
     Destination,
+    Marker,
     Protocol,
     Sync,
     check_host,
@@ -46,6 +47,8 @@ FIELDS = (
     "host_key_fingerprint",
     "host_key_type",
     "tls_fingerprint",
+    "marker",
+    "marker_name",
 )
 
 
@@ -66,6 +69,8 @@ class DestinationInput:
     host_key_type: str | None
     tls_fingerprint: str | None
     tls_not_after: datetime | None = None  # the pinned certificate's notAfter, when known
+    marker: Marker = Marker.NONE
+    marker_name: str | None = None
 
 
 SECRET_AGAIN = (
@@ -192,6 +197,7 @@ def clean(raw: dict[str, Any], existing: Destination | None = None) -> Destinati
     host_key_type = text("host_key_type", "Host key type", 40) or None
     if host_key_type and not _KEY_TYPE.fullmatch(host_key_type):
         errors["host_key_type"] = "A host key type looks like ssh-ed25519 or ecdsa-sha2-nistp256."
+    marker, marker_name = _marker(raw, errors, existing)
     if errors:
         raise ValidationError(errors)
     return DestinationInput(
@@ -208,7 +214,38 @@ def clean(raw: dict[str, Any], existing: Destination | None = None) -> Destinati
         host_key_type=host_key_type,
         tls_fingerprint=tls,
         tls_not_after=_not_after(raw),
+        marker=marker,
+        marker_name=marker_name,
     )
+
+
+def _marker(
+    raw: dict[str, Any], errors: dict[str, str], existing: Destination | None
+) -> tuple[Marker, str | None]:
+    """The completion marker's kind and optional name template (delivery.markers).
+
+    A caller that sends neither field (an older CLI or API client) keeps the stored ones.
+    """
+    from delivery.markers import check_template
+
+    if existing is not None and "marker" not in raw and "marker_name" not in raw:
+        return Marker(existing.marker or Marker.NONE), existing.marker_name
+    try:
+        marker = Marker(str(raw.get("marker") or "none").strip())
+    except ValueError:
+        errors["marker"] = "Choose no marker, an empty trigger file or a manifest."
+        return Marker.NONE, None
+    try:
+        template = clean_text(raw.get("marker_name"), "Marker name", max_length=255)
+    except ValueError as exc:
+        errors["marker_name"] = str(exc)
+        return marker, None
+    if template:
+        try:
+            check_template(template)
+        except ValueError as exc:
+            errors["marker_name"] = str(exc)
+    return marker, template or None
 
 
 _KEY_TYPE = re.compile(r"[a-z0-9@._-]{3,40}")
@@ -346,6 +383,8 @@ def _apply(destination: Destination, data: DestinationInput) -> None:
     destination.port = data.port
     destination.username = data.username
     destination.retries = data.retries
+    destination.marker = data.marker
+    destination.marker_name = data.marker_name
     if data.password:
         destination.password_encrypted = secrets.encrypt(data.password)
     if data.private_key:
@@ -374,6 +413,8 @@ def _describe(destination: Destination) -> dict[str, Any]:
         "host_key_type": destination.host_key_type,
         "tls_fingerprint": destination.tls_fingerprint,
         "tls_not_after": _iso(destination.tls_not_after),
+        "marker": str(destination.marker or Marker.NONE),
+        "marker_name": destination.marker_name,
     }
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from loyalty.db import utcnow
 from loyalty.errors import NotFound, ValidationError
@@ -134,6 +135,26 @@ def delete_webhook(webhook: Webhook, *, user: User | None, actor: str | None = N
     db.session.delete(webhook)
 
 
+def set_enabled(
+    webhook: Webhook, enabled: bool, *, user: User | None, actor: str | None = None
+) -> bool:
+    """Enable or disable a webhook; returns whether anything changed. A disabled webhook
+    is sent nothing: no new events, and its queued retries are dropped when due."""
+    check_manage(user, webhook.sync_id)
+    if webhook.enabled == enabled:
+        return False
+    webhook.enabled = enabled
+    audit.record(
+        "webhook.enable" if enabled else "webhook.disable",
+        obj=webhook,
+        sync_id=webhook.sync_id,
+        detail={"name": webhook.name, "url": webhook.url},
+        user=user,
+        actor=actor,
+    )
+    return True
+
+
 def recent_deliveries(webhook: Webhook, limit: int = 50) -> list[WebhookDelivery]:
     return list(
         db.session.scalars(
@@ -148,6 +169,8 @@ def recent_deliveries(webhook: Webhook, limit: int = 50) -> list[WebhookDelivery
 def send_test(webhook: Webhook, *, user: User | None) -> WebhookDelivery:
     """Queue a ``test`` event to this webhook (whatever its subscriptions)."""
     check_manage(user, webhook.sync_id)
+    if not webhook.enabled:
+        raise ValidationError("This webhook is disabled; enable it to send a test.")
     sync = db.session.get(Sync, webhook.sync_id) if webhook.sync_id else None
     delivery = _add_delivery(webhook, WebhookEvent.TEST, sync, None, {"message": "Test event"})
     audit.record("webhook.test", obj=webhook, sync_id=webhook.sync_id, user=user)
@@ -163,9 +186,16 @@ def emit(
     *,
     instance: SyncInstance | None = None,
     facts: dict[str, Any] | None = None,
+    claim: str | None = None,
 ) -> list[WebhookDelivery]:
     """Queue ``event`` to every enabled webhook of ``sync`` and every global one that
-    subscribed to it. Commits (the rows must exist before their jobs run)."""
+    subscribed to it. Commits (the rows must exist before their jobs run).
+
+    ``claim`` names what this event is the one of (a run's outcome): a webhook gets at
+    most one delivery per claim. Two callers that race (two transfers of a run settling
+    at the same moment) both insert; the unique ``(webhook_id, claim)`` lets one win and
+    the other queues nothing.
+    """
     hooks = db.session.scalars(
         select(Webhook)
         .where(
@@ -174,11 +204,16 @@ def emit(
         )
         .order_by(Webhook.id)
     )
-    made = [
-        _add_delivery(hook, event, sync, instance, facts or {})
-        for hook in hooks
-        if event.value in (hook.events or [])
-    ]
+    made = []
+    for hook in [h for h in hooks if event.value in (h.events or [])]:
+        savepoint = db.session.begin_nested()
+        try:
+            delivery = _add_delivery(hook, event, sync, instance, facts or {}, claim=claim)
+        except IntegrityError:
+            savepoint.rollback()  # claimed already: this outcome went (or goes) out once
+            continue
+        savepoint.commit()
+        made.append(delivery)
     db.session.commit()
     for delivery in made:
         dispatch.enqueue_webhook(delivery)
@@ -192,9 +227,11 @@ def _add_delivery(
     sync: Sync | None,
     instance: SyncInstance | None,
     facts: dict[str, Any],
+    claim: str | None = None,
 ) -> WebhookDelivery:
     delivery = WebhookDelivery(
         webhook_id=webhook.id,
+        claim=claim,
         event=event.value,
         sync_id=sync.id if sync else None,
         instance_id=instance.id if instance else None,

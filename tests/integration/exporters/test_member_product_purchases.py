@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from loyalty.models import Member, Product, Transaction, TransactionType
-from loyalty.services import catalog, members, transactions
+from loyalty.models import AccountId, Member, Product, Transaction, TransactionType
+from loyalty.models.enums import AccountIdStatus
+from loyalty.services import catalog, contacts, members, transactions
 from loyalty.services.transactions import LineInput
 from tests.integration.exporters.members_b_support import (
     at,
@@ -151,13 +152,38 @@ def test_deleted_members_and_members_without_purchases_are_left_out(run_export: 
     kind = purchase_type()
     item = product("P1", "Thing")
     enrol("N1")  # never bought anything
-    buyer = enrol(None)  # no account id: written with an empty Account Id
-    buy(buyer, kind, [(item, 2)], at())
+    kept = enrol("K1")
+    buy(kept, kind, [(item, 3)], at())
     gone = enrol("G1")
     buy(gone, kind, [(item, 1)], at())
     members.delete_member(db.session(), gone, at=at(1))
     db.session.commit()
-    assert run_export(KEY).lines() == [HEADER, "|1|P1|Thing|2"]
+    assert run_export(KEY).lines() == [HEADER, "K1|1|P1|Thing|3"]
+
+
+def test_members_without_an_account_id_are_left_out(run_export: Any) -> None:
+    """Account Id is the layout's only member key: a row without one cannot be
+    attributed, and its ranks would run together with the neighbouring member's."""
+    kind = purchase_type()
+    item, other = product("P1", "Thing"), product("P2", "Other")
+    before = enrol("A1")
+    buy(before, kind, [(item, 1)], at())
+    nameless = enrol(None)  # never had an account id
+    buy(nameless, kind, [(item, 2), (other, 1)], at())
+    lapsed = enrol("L1")  # had one; deactivated, so no primary account id any more
+    buy(lapsed, kind, [(item, 4)], at())
+    account = db.session.query(AccountId).filter_by(member_id=lapsed.id).one()
+    contacts.set_account_id_status(db.session(), account, AccountIdStatus.INACTIVE, at=at())
+    after = enrol("Z1")
+    buy(after, kind, [(other, 5)], at())
+    db.session.commit()
+    assert lapsed.primary_account_id is None
+    first = run_export(KEY)
+    assert first.lines() == [HEADER, "A1|1|P1|Thing|1", "Z1|1|P2|Other|5"]
+    # Incremental too: a nameless member's new purchase writes nothing.
+    buy(nameless, kind, [(other, 3)], at(1))
+    db.session.commit()
+    assert run_export(KEY, watermark=first.result.watermark).lines() == [HEADER]
 
 
 def test_values_never_shift_columns(run_export: Any) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 
-from webapp.models.syncs import MAX_RETRIES, Protocol
+from webapp.models.syncs import MAX_RETRIES, Marker, Protocol
 
 
 class DestinationForm(FlaskForm):
@@ -25,3 +25,9 @@ class DestinationForm(FlaskForm):
         choices=[SelectChoice(str(i), str(i)) for i in range(MAX_RETRIES + 1)],
         default="0",
     )
+    marker = SelectField(
+        "Completion marker (uploaded last)",
+        choices=[SelectChoice(m.value, m.label) for m in Marker],
+        default="none",
+    )
+    marker_name = StringField("Marker name (optional: {first}, {run}, {sync}, {date})")

@@ -95,6 +95,7 @@ def edit(destination_id: int) -> str | Response:
         form.protocol.data = str(destination.protocol)
         form.retries.data = str(destination.retries)
         form.port.data = str(destination.port or "")
+        form.marker.data = str(destination.marker or "none")
     if form.validate_on_submit():
         try:
             destinations.update_destination(destination, _form_data(form), user=_user())

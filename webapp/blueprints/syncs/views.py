@@ -270,3 +270,6 @@ def _schedule_preview(execution_time: str, zone: str) -> dict[str, Any]:
 
 def _labels() -> dict[str, str]:
     return {t.key: t.label for t in exporters.all_types()}
+
+
+from webapp.blueprints.syncs import signing as _signing  # noqa: E402,F401  (its routes on bp)

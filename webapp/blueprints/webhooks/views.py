@@ -88,8 +88,25 @@ def detail(webhook_id: int) -> str:
 @permission_required(SYNC_CONFIGURE)
 def send_test(webhook_id: int) -> Response:
     webhook = webhooks.get_webhook(webhook_id, user=_user())
-    delivery = webhooks.send_test(webhook, user=_user())
-    flash(f"Test event queued (delivery #{delivery.id}); its result appears in the log below.")
+    try:
+        delivery = webhooks.send_test(webhook, user=_user())
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(exc.errors.values()))
+    else:
+        flash(f"Test event queued (delivery #{delivery.id}); its result appears in the log below.")
+    return redirect(url_for("webhooks.detail", webhook_id=webhook.id))
+
+
+@bp.route("/webhooks/<int:webhook_id>/enabled", methods=["POST"])
+@permission_required(SYNC_CONFIGURE)
+def set_enabled(webhook_id: int) -> Response:
+    webhook = webhooks.get_webhook(webhook_id, user=_user())
+    enabled = request.form.get("enabled") == "1"
+    changed = webhooks.set_enabled(webhook, enabled, user=_user())
+    db.session.commit()
+    if changed:
+        flash("Webhook enabled." if enabled else "Webhook disabled: it is sent nothing.")
     return redirect(url_for("webhooks.detail", webhook_id=webhook.id))
 
 
