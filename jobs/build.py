@@ -88,6 +88,26 @@ def _build_refusal(instance: SyncInstance, sync: Sync) -> str | None:
 def _build(app: Flask, instance: SyncInstance, sync: Sync) -> str:
     sync_type = exporters.get(sync.type_key)
     now = utcnow()
+    # Claim the run atomically (issue 14): a person may have cancelled it since it was
+    # loaded; then it gives the lease back and builds nothing.
+    claimed = (
+        db.session.connection()
+        .execute(
+            update(SyncInstance)
+            .where(
+                SyncInstance.id == instance.id,
+                SyncInstance.creation_status == CreationStatus.PENDING,
+            )
+            .values(creation_status=CreationStatus.RUNNING)
+            .execution_options(synchronize_session=False)
+        )
+        .rowcount
+    )
+    if not claimed:
+        db.session.rollback()
+        lease.release(db.session.connection(), sync.id, instance.id)
+        db.session.commit()
+        return "moved on"
     instance.creation_status = CreationStatus.RUNNING
     instance.creation_started_at = now
     instance.run_started_at = instance.run_started_at or now

@@ -13,7 +13,7 @@ from flask import current_app
 from loyalty.text import CONTROL
 from webapp.extensions import db
 from webapp.models.runs import SyncInstance, Transfer
-from webapp.services import audit
+from webapp.services import audit, run_status
 
 
 def notify_failure(instance: SyncInstance, error: str, transfer: Transfer | None = None) -> bool:
@@ -84,7 +84,8 @@ def _compose(
     link = f"{base}/syncs/{sync.id}/runs/{instance.id}/" + ("transfers" if transfer else "creation")
     lines = [
         f"Sync: {name} (#{sync.id}, {sync.type_key})",
-        f"Run: #{instance.id} ({instance.trigger}, started {instance.run_started_at or instance.created_at:%Y-%m-%d %H:%M:%S %Z})",
+        f"Run: {run_status.run_label(instance)} of this sync, id #{instance.id} ({instance.trigger}, started {instance.run_started_at or instance.created_at:%Y-%m-%d %H:%M:%S %Z})",
+        f"Status: {run_status.status_of(instance).label}",
     ]
     if transfer is not None:
         lines.append(f"Destination: {destination} (after {len(transfer.attempts)} attempt(s))")

@@ -92,6 +92,25 @@ def _attempt(app: Flask, row: Transfer) -> str:
     instance = row.instance
     files = [f for f in instance.files if f.role == FileRole.DELIVERABLE]
     export_root = Path(app.config["EXPORT_DIR"])
+    # Claim the row atomically (issue 14): a person may have cancelled it, or another
+    # job of it started, since it was loaded; then this job does nothing.
+    claimed = (
+        db.session.connection()
+        .execute(
+            update(Transfer)
+            .where(
+                Transfer.id == row.id,
+                Transfer.status.in_((TransferStatus.PENDING, TransferStatus.RETRYING)),
+                Transfer.attempt_token == row.attempt_token,
+            )
+            .values(status=TransferStatus.TRANSFERRING)
+            .execution_options(synchronize_session=False)
+        )
+        .rowcount
+    )
+    if not claimed:
+        db.session.rollback()
+        return "moved on"
     attempt = TransferAttempt(transfer_id=row.id, number=len(row.attempts) + 1, started_at=utcnow())
     db.session.add(attempt)
     row.status = TransferStatus.TRANSFERRING

@@ -34,6 +34,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from sqlalchemy.orm import Session
+
+    from webapp.services.run_status import install as install_run_status
+
+    install_run_status(Session)  # run numbers and stored outcomes, on every flush
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -64,6 +69,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp.errors import install_error_handlers
 
     install_error_handlers(app)
+
+    from webapp.api import init_api
+
+    init_api(app)  # /api/v1 (after the error pages: it answers its own errors in JSON)
 
     from webapp.request_guards import install_request_guards
 

@@ -14,6 +14,10 @@ from webapp.services.permissions import ALL_PERMISSIONS, has_permission
 
 
 def install_template_helpers(app: Flask) -> None:
+    from webapp.services.run_status import register_template_helpers
+
+    register_template_helpers(app)  # the one run status vocabulary (issue 14)
+
     @app.context_processor
     def _helpers() -> dict[str, Any]:
         # Pages ask "can the user ...?" on every row: decide the user's permissions once.

@@ -65,14 +65,14 @@ def test_process_new_sync_live_download_and_retransfer(
         page.evaluate("window.__notReloaded = true")
         row.locator("td.creation .status.running").wait_for(timeout=30_000)
         screenshot(page, "dashboard-live")
-        row.locator("td.creation .status.succeeded", has_text="Complete").wait_for(timeout=60_000)
-        row.locator("td.transfer .status.succeeded", has_text="Completed").wait_for(timeout=60_000)
+        row.locator("td.creation .status.succeeded", has_text="Created").wait_for(timeout=60_000)
+        row.locator("td.transfer .status.succeeded", has_text="Delivered").wait_for(timeout=60_000)
         assert page.evaluate("window.__notReloaded") is True
         assert row.get_attribute("hx-trigger") is None  # polling stopped by itself
         screenshot(page, "dashboard")
 
         # Download the original from the creation detail and compare its sha256.
-        row.get_by_role("link", name="Complete", exact=True).click()
+        row.get_by_role("link", name="Created", exact=True).click()
         with page.expect_download() as info:
             page.get_by_role("link", name="Download").first.click()
         data = Path(info.value.path()).read_bytes()

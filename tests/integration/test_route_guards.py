@@ -20,6 +20,9 @@ PUBLIC_ENDPOINTS = {
     "health.healthz",
     "health.readyz",
     "health.metrics_view",
+    # The API's own description (no data): readable before one has a token.
+    "api_docs.openapi_json",
+    "api_docs.reference",
 }
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -30,7 +33,41 @@ def sample_url(rule: Any) -> str:
 
 
 def guarded_rules(app: Flask) -> list[Any]:
-    return [r for r in app.url_map.iter_rules() if r.endpoint not in PUBLIC_ENDPOINTS]
+    """The pages' routes (the API's are walked below: they answer 401, never a redirect)."""
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint not in PUBLIC_ENDPOINTS and not r.rule.startswith("/api/")
+    ]
+
+
+def api_rules(app: Flask) -> list[Any]:
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint not in PUBLIC_ENDPOINTS and r.rule.startswith("/api/")
+    ]
+
+
+def test_api_routes_refuse_anonymous_and_cookie_sessions_with_401(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., Any],
+    login: Callable[[Any], FlaskClient],
+) -> None:
+    """The API checks a token on every route; a logged-in browser's cookie is no token."""
+    rules = api_rules(app)
+    assert len(rules) >= 20
+    for logged_in in (False, True):
+        if logged_in:
+            login(make_user("support"))
+        for rule in rules:
+            url = sample_url(rule)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                response = client.open(url, method=method)
+                assert response.status_code == 401, (method, url, response.status_code)
+                assert response.headers["WWW-Authenticate"].startswith("Bearer"), (method, url)
+                assert response.mimetype == "application/problem+json", (method, url)
 
 
 def test_every_route_declares_a_permission(app: Flask) -> None:
@@ -76,7 +113,8 @@ def test_viewer_is_refused_every_state_changing_action(
     checked = 0
     for rule in guarded_rules(app):
         view = app.view_functions[rule.endpoint]
-        if getattr(view, PERMISSION_ATTRIBUTE) == "sync.view":
+        # sync.view routes change nothing (next test); account.self is one's own account.
+        if getattr(view, PERMISSION_ATTRIBUTE) in ("sync.view", "account.self"):
             continue
         for method in sorted((rule.methods or set()) & STATE_CHANGING):
             response = client.open(sample_url(rule), method=method)

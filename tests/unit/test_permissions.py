@@ -37,7 +37,7 @@ def test_sync_manager(perm: str, expected: bool) -> None:
 
 def test_viewer_only_views() -> None:
     granted = {perm for perm in p.ALL_PERMISSIONS if p.has_permission(user(Role.VIEWER), perm)}
-    assert granted == {p.SYNC_VIEW}
+    assert granted == {p.SYNC_VIEW, p.ACCOUNT_SELF}
 
 
 def test_inactive_and_anonymous_have_nothing() -> None:

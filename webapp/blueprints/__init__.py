@@ -10,17 +10,21 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.dashboard.views import bp as dashboard_bp
     from webapp.blueprints.destinations.views import bp as destinations_bp
     from webapp.blueprints.health.views import bp as health_bp
+    from webapp.blueprints.runs.views import bp as runs_bp
     from webapp.blueprints.support.views import bp as support_bp
     from webapp.blueprints.syncs.views import bp as syncs_bp
+    from webapp.blueprints.tokens.views import bp as tokens_bp
     from webapp.blueprints.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(syncs_bp)
     app.register_blueprint(destinations_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(runs_bp)
     app.register_blueprint(support_bp, url_prefix="/support")
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(tokens_bp, url_prefix="/account/tokens")
 
     from webapp.template_helpers import install_template_helpers
 

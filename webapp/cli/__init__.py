@@ -14,6 +14,7 @@ def register_cli(app: Flask) -> None:
     from webapp.cli.demo import demo_cli
     from webapp.cli.ops import ops_cli, secrets_cli
     from webapp.cli.sync import sync_cli
+    from webapp.cli.tokens import tokens_cli
     from webapp.cli.users import users_cli
 
     app.cli.add_command(users_cli)
@@ -21,6 +22,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(secrets_cli)
     app.cli.add_command(ops_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(tokens_cli)
     # ``flask worker`` and ``flask scheduler`` live in jobs.worker and come in as plugins
     # (the ``flask.commands`` entry points in pyproject.toml): the web app never imports
     # the jobs package.

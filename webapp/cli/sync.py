@@ -20,7 +20,7 @@ from webapp.cli.common import emit, parse_pairs, read_secret, service_errors
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Compression, Encryption, Protocol, Sync
-from webapp.services import destinations, exports, recipients, runs, schedule, syncs
+from webapp.services import destinations, exports, recipients, run_status, runs, schedule, syncs
 from webapp.services.audit import cli_actor
 
 # Ten years of daily runs: enough for any look ahead, and bounded (99,999,999,999 would
@@ -161,6 +161,8 @@ def _instance_row(instance: SyncInstance) -> dict[str, Any]:
     return {
         "id": instance.id,
         "sync_id": instance.sync_id,
+        "sequence": instance.sequence,
+        "status": run_status.status_of(instance).label,
         "trigger": str(instance.trigger),
         "scheduled_for": instance.scheduled_for.isoformat() if instance.scheduled_for else None,
         "created_at": instance.created_at.isoformat(),
@@ -249,7 +251,7 @@ def run_command(sync_id: int, wait: bool, inline: bool, timeout: float, as_json:
         click.echo(json.dumps(row, indent=2))
         return
     click.echo(
-        f"Run {row['id']}: creation {row['creation_status']}"
+        f"{run_status.run_label(instance)} (id {row['id']}): {row['status']}"
         + (f" ({row['error']})" if row["error"] else "")
     )
     for t in row["transfers"]:

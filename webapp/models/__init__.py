@@ -30,11 +30,13 @@ from webapp.models.syncs import (
     RecipientKey,
     Sync,
 )
+from webapp.models.tokens import ApiToken
 from webapp.models.users import Role, User
 
 __all__ = [
     "MAX_DESTINATIONS",
     "MAX_RETRIES",
+    "ApiToken",
     "AuditEvent",
     "Compression",
     "CreationStatus",

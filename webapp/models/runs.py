@@ -35,10 +35,22 @@ class CreationStatus(enum.StrEnum):
     FAILED = "failed"
     # The exporter had nothing to write and the type writes no empty file (e.g. Survey).
     NO_DATA = "no_data"
+    # Cancelled by a person while it waited (webapp.services.run_actions).
+    CANCELLED = "cancelled"
 
     @property
     def is_final(self) -> bool:
-        return self in (CreationStatus.SUCCEEDED, CreationStatus.FAILED, CreationStatus.NO_DATA)
+        return self in (
+            CreationStatus.SUCCEEDED,
+            CreationStatus.FAILED,
+            CreationStatus.NO_DATA,
+            CreationStatus.CANCELLED,
+        )
+
+    @property
+    def label(self) -> str:
+        """The word every page, the CLI and the e-mails use (webapp.services.run_status)."""
+        return _CREATION_LABELS[self]
 
 
 class TransferStatus(enum.StrEnum):
@@ -47,10 +59,56 @@ class TransferStatus(enum.StrEnum):
     RETRYING = "retrying"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # Cancelled by a person while it waited or retried (webapp.services.run_actions).
+    CANCELLED = "cancelled"
 
     @property
     def is_final(self) -> bool:
-        return self in (TransferStatus.SUCCEEDED, TransferStatus.FAILED)
+        return self in (TransferStatus.SUCCEEDED, TransferStatus.FAILED, TransferStatus.CANCELLED)
+
+    @property
+    def label(self) -> str:
+        """The word every page, the CLI and the e-mails use (webapp.services.run_status)."""
+        return _TRANSFER_LABELS[self]
+
+
+# One vocabulary (issue 14, defect 9): "Created" for files, "Delivered" for transfers;
+# never "Complete", "Completed" or "succeeded" on one page and another on the next.
+_CREATION_LABELS = {
+    CreationStatus.PENDING: "Waiting",
+    CreationStatus.RUNNING: "Creating files",
+    CreationStatus.SUCCEEDED: "Created",
+    CreationStatus.FAILED: "Failed",
+    CreationStatus.NO_DATA: "No data",
+    CreationStatus.CANCELLED: "Cancelled",
+}
+_TRANSFER_LABELS = {
+    TransferStatus.PENDING: "Waiting",
+    TransferStatus.TRANSFERRING: "Sending",
+    TransferStatus.RETRYING: "Retrying",
+    TransferStatus.SUCCEEDED: "Delivered",
+    TransferStatus.FAILED: "Failed",
+    TransferStatus.CANCELLED: "Cancelled",
+}
+
+
+class RunOutcome(enum.StrEnum):
+    """A run's combined status (its creation and its destinations' latest rounds), kept on
+    the run so the Runs page can filter 100,000 runs by it with an index
+    (webapp.services.run_status computes it on every flush that touches a run)."""
+
+    WAITING = "waiting"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    DELIVERED = "delivered"
+    PARTLY_FAILED = "partly_failed"
+    FAILED = "failed"
+    NO_DATA = "no_data"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_failure(self) -> bool:
+        return self in (RunOutcome.FAILED, RunOutcome.PARTLY_FAILED)
 
 
 class FileRole(enum.StrEnum):
@@ -66,6 +124,10 @@ class SyncInstance(Base):
         UniqueConstraint("sync_id", "scheduled_for"),
         Index("ix_sync_instances_sync_created", "sync_id", "id"),
         Index("ix_sync_instances_status", "creation_status"),
+        # The Runs page (newest first, by outcome; and "failures since yesterday").
+        Index("ix_sync_instances_outcome_id", "outcome", "id"),
+        Index("ix_sync_instances_trigger_id", "trigger", "id"),
+        Index("ix_sync_instances_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,6 +154,11 @@ class SyncInstance(Base):
     watermark_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # When the retention policy deleted this run's files (the rows and hashes stay).
     files_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Run 3" of its sync (the global id stays in URLs); from Sync.runs_created, at creation.
+    sequence: Mapped[int | None] = mapped_column()
+    outcome: Mapped[RunOutcome] = mapped_column(
+        str_enum(RunOutcome, "run_outcome"), default=RunOutcome.WAITING, server_default="waiting"
+    )
 
     sync: Mapped[Sync] = relationship(back_populates="instances")
     requested_by: Mapped[User | None] = relationship()
@@ -138,7 +205,11 @@ class Transfer(Base):
     """Sending a run's deliverables to one destination. Round 1 is the run's own; re-transfers add rounds."""
 
     __tablename__ = "transfers"
-    __table_args__ = (UniqueConstraint("instance_id", "destination_id", "round"),)
+    __table_args__ = (
+        UniqueConstraint("instance_id", "destination_id", "round"),
+        # The Runs page filtered by destination.
+        Index("ix_transfers_destination_instance", "destination_id", "instance_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(

@@ -205,6 +205,9 @@ class Sync(Base):
     # Build lease (jobs.lease): which run holds the right to build, and its last heartbeat.
     build_lease_instance_id: Mapped[int | None]
     build_lease_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Runs ever created: the next run is "Run <runs_created + 1>" of this sync
+    # (webapp.services.run_status numbers it with one conditional UPDATE).
+    runs_created: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_login import current_user
 
 from webapp.extensions import db
@@ -39,8 +39,13 @@ def record(
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
     remote = None
+    detail = dict(detail or {})
     if has_request_context():
         remote = request.remote_addr
+        # A change made through /api/v1 names the token it was made with (issue 13).
+        token = g.get("api_token")
+        if token is not None:
+            detail.setdefault("api_token", {"id": token.id, "name": token.name})
     if sync_id is None and obj is not None:
         sync_id = getattr(obj, "sync_id", None)
         if sync_id is None and type(obj).__name__ == "Sync":
@@ -53,7 +58,7 @@ def record(
         object_id=getattr(obj, "id", None) if obj is not None else None,
         sync_id=sync_id,
         remote_addr=remote,
-        detail=detail or {},
+        detail=detail,
     )
     db.session.add(event)
     return event

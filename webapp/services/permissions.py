@@ -25,6 +25,7 @@ SYNC_CREATE = "sync.create"  # create/delete a sync (choose type and scope)
 USERS_MANAGE = "users.manage"  # create users, change roles
 AUDIT_VIEW = "audit.view"  # read the audit log
 WEBHOOKS_MANAGE = "webhooks.manage"  # global webhooks (every sync); a sync's own: SYNC_CONFIGURE
+ACCOUNT_SELF = "account.self"  # My account: one's own password, role and permissions
 
 ALL_PERMISSIONS: dict[str, str] = {
     SYNC_VIEW: "See the sync list, dashboards, run details and file layouts",
@@ -36,12 +37,15 @@ ALL_PERMISSIONS: dict[str, str] = {
     USERS_MANAGE: "Manage users and their roles",
     AUDIT_VIEW: "Read the audit log",
     WEBHOOKS_MANAGE: "Manage global webhooks (told about every sync)",
+    ACCOUNT_SELF: "Change your own password, see your role and permissions",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.SUPPORT: frozenset(ALL_PERMISSIONS),
-    Role.SYNC_MANAGER: frozenset({SYNC_VIEW, SYNC_MANAGE, SYNC_CONFIGURE, SYNC_RUN, SYNC_DOWNLOAD}),
-    Role.VIEWER: frozenset({SYNC_VIEW}),
+    Role.SYNC_MANAGER: frozenset(
+        {SYNC_VIEW, SYNC_MANAGE, SYNC_CONFIGURE, SYNC_RUN, SYNC_DOWNLOAD, ACCOUNT_SELF}
+    ),
+    Role.VIEWER: frozenset({SYNC_VIEW, ACCOUNT_SELF}),
 }
 
 

@@ -319,7 +319,7 @@ def test_dashboard_and_details(app: Flask, sync: Sync, make_user: Any, login: Lo
     run = make_run(app, sync)
     client = login(make_user("viewer"))
     page = client.get(f"/syncs/{sync.id}/dashboard").text
-    assert f'id="run-{run.id}"' in page and "Complete" in page
+    assert f'id="run-{run.id}"' in page and "Created" in page and "Complete" not in page
     assert "Process New Sync" not in page  # viewers cannot run
     creation = client.get(f"/syncs/{sync.id}/runs/{run.id}/creation").text
     assert "PlatformTest_1.txt" in creation and "Download" not in creation
@@ -335,7 +335,7 @@ def test_live_row_polls_until_final(app: Flask, sync: Sync, make_user: Any, logi
     running.creation_status = CreationStatus.SUCCEEDED
     db.session.commit()
     final = client.get(f"/runs/{running.id}/row", headers={"HX-Request": "true"}).text
-    assert "hx-trigger" not in final and "Complete" in final
+    assert "hx-trigger" not in final and "Created" in final
 
 
 def test_transfer_progress_bar(app: Flask, sync: Sync, make_user: Any, login: Login) -> None:

@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.request_guards import MAX_PAGE, query_int
-from webapp.services import notices, progress, retention, runs, syncs
+from webapp.services import notices, progress, retention, run_status, runs, syncs
 from webapp.services.permissions import SYNC_DOWNLOAD, SYNC_RUN, SYNC_VIEW, permission_required
 
 bp = Blueprint("dashboard", __name__)
@@ -40,6 +40,7 @@ def _row_context(instance: SyncInstance) -> dict[str, Any]:
         "transfers": transfers,
         "live": live,
         "summary": runs.transfer_summary(instance, transfers),
+        "status": run_status.status_of(instance, transfers),
         "build_progress": build_progress,
         "transfer_progress": transfer_progress,
     }
@@ -88,7 +89,7 @@ def process_new_sync(sync_id: int) -> Response:
         db.session.rollback()
         flash("; ".join(exc.errors.values()))
     else:
-        flash(f"Run #{instance.id} started.")
+        flash(f"{run_status.run_label(instance)} started.")
     return redirect(url_for("dashboard.dashboard", sync_id=sync.id))
 
 

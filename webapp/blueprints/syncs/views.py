@@ -18,7 +18,7 @@ from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx
 from webapp.models.syncs import check_execution_time, check_timezone
-from webapp.services import notices, recipients, retention, schedule, syncs
+from webapp.services import notices, recipients, retention, run_status, schedule, syncs
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
     SYNC_CREATE,
@@ -44,10 +44,12 @@ def index() -> Response:
 @permission_required(SYNC_VIEW)
 def sync_list() -> str:
     items = syncs.list_syncs(_user())
+    last_runs = syncs.last_runs(items)
     return render_template(
         "syncs/list.html",
         syncs=items,
-        last_runs=syncs.last_runs(items),
+        last_runs=last_runs,
+        last_statuses=run_status.statuses_of(db.session, last_runs.values()),
         destination_counts=syncs.destination_counts(items),
         notices=notices.for_syncs(items),
         labels=_labels(),

@@ -1,0 +1,1 @@
+"""The Runs page across all syncs, and the Cancel / Retry now actions (issue 14)."""
