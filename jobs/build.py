@@ -25,7 +25,8 @@ from exporters.base import ExportResult
 from jobs import lease
 from jobs.context import job_context
 from jobs.deadlines import run_settled
-from jobs.failures import describe
+from jobs.disk import disk_full_message
+from jobs.failures import database_lost, describe, is_database_outage, until_database_answers
 from jobs.heartbeat import Heartbeat
 from jobs.notify import notify_failure
 from loyalty.db import utcnow
@@ -86,6 +87,7 @@ def _build_refusal(instance: SyncInstance, sync: Sync) -> str | None:
 
 
 def _build(app: Flask, instance: SyncInstance, sync: Sync) -> str:
+    run_id = instance.id  # readable after a rollback even when the database is away
     sync_type = exporters.get(sync.type_key)
     now = utcnow()
     # Claim the run atomically (issue 14): a person may have cancelled it since it was
@@ -159,9 +161,18 @@ def _build(app: Flask, instance: SyncInstance, sync: Sync) -> str:
             instance, sync, sync_type.semantics.reads_watermark, result, records, folder
         )
     except Exception as exc:
-        db.session.rollback()
+        full = disk_full_message(exc, folder, Path(app.config["EXPORT_DIR"]))
+        outage = is_database_outage(exc)
         shutil.rmtree(folder, ignore_errors=True)
-        fail_build(db.session.get(SyncInstance, instance.id) or instance, describe(exc))
+        message = full or (database_lost(exc, "this run was built") if outage else describe(exc))
+
+        def record() -> None:
+            db.session.rollback()
+            fail_build(db.session.get(SyncInstance, run_id) or instance, message)
+
+        until_database_answers(record)
+        if full or outage:
+            return "failed"  # said on the run; no traceback needed in RQ's failed registry
         raise
     progress.publish("instance", instance.id, phase="done", rows=result.rows)
     status = instance.creation_status

@@ -38,3 +38,22 @@ def job_context() -> Iterator[Flask]:
             yield app
         finally:
             db.session.remove()
+
+
+def superseded_job(row_job_id: str | None) -> bool:
+    """True when this RQ job is a stale copy: its row names another job that RQ still has
+    queued or running. That happens when the minute sweep took the row's job for lost
+    and queued it again under a new id while the old copy survived somewhere; only one
+    may do the work. False outside RQ, and when the row names a finished job (an
+    enqueue whose new id is not committed yet)."""
+    from rq import get_current_job
+
+    from webapp.services.dispatch import job_is_alive
+
+    job = get_current_job()
+    if job is None or row_job_id is None or job.id == row_job_id:
+        return False
+    try:
+        return job_is_alive(row_job_id)
+    except Exception:
+        return False

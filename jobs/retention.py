@@ -25,7 +25,7 @@ from webapp.extensions import db
 from webapp.models.maintenance import MaintenanceRun
 from webapp.models.syncs import Sync
 from webapp.services import audit, retention
-from webapp.services.dispatch import queue
+from webapp.services.dispatch import new_job_id, queue
 
 TASK = "retention"
 # A day's purge not finished this long after it was queued is queued again.
@@ -76,6 +76,7 @@ def _enqueue(claim_id: int, now: datetime) -> None:
     queue("builds").enqueue(
         PURGE_JOB,
         claim_id,
+        job_id=new_job_id("retention", claim_id),
         job_timeout=3600,
         result_ttl=7 * 24 * 3600,
         failure_ttl=7 * 24 * 3600,

@@ -19,7 +19,8 @@ import shutil
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from redis import RedisError
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from jobs.build import fail_build, run_dir
@@ -45,6 +46,8 @@ from webapp.services.schedule import parse_time, slots_between
 
 # A pending run whose job vanished (Redis restarted, job expired) is enqueued again after this.
 LOST_JOB_GRACE = timedelta(seconds=90)
+LOST_JOB_NOTE = "Re-queued after its job was lost (Redis restarted or was flushed)."
+QUEUED_LATE_NOTE = "Queued by the minute sweep once Redis answered again."
 
 
 def tick(now: datetime | None = None) -> dict[str, int]:
@@ -150,6 +153,9 @@ def sweep_dead_work(now: datetime) -> int:
 
 
 def enqueue_due_work(now: datetime) -> int:
+    """Queue transfer retries whose back-off has passed, and runs and transfers waiting
+    for a job that Redis no longer has (it restarted without persistence, was flushed,
+    or lost the job): each exactly once, and the run says so."""
     count = 0
     due = select(Transfer).where(
         ((Transfer.status == TransferStatus.RETRYING) & (Transfer.next_attempt_at <= now))
@@ -158,18 +164,72 @@ def enqueue_due_work(now: datetime) -> int:
             & (Transfer.created_at < now - LOST_JOB_GRACE)
         )
     )
-    for row in db.session.scalars(due):
-        if not dispatch.job_is_alive(row.job_id):
-            dispatch.enqueue_transfer(row)
+    for row in list(db.session.scalars(due)):
+        if _requeue(Transfer, row, lost=row.status == TransferStatus.PENDING):
             count += 1
-    for instance in db.session.scalars(
-        select(SyncInstance).where(
-            SyncInstance.creation_status == CreationStatus.PENDING,
-            SyncInstance.created_at < now - LOST_JOB_GRACE,
+    for instance in list(
+        db.session.scalars(
+            select(SyncInstance).where(
+                SyncInstance.creation_status == CreationStatus.PENDING,
+                SyncInstance.created_at < now - LOST_JOB_GRACE,
+            )
         )
     ):
-        if not dispatch.job_is_alive(instance.job_id):
-            dispatch.enqueue_build(instance)
+        if _requeue(SyncInstance, instance, lost=True):
             count += 1
     db.session.commit()
     return count
+
+
+def _requeue(
+    model: type[SyncInstance] | type[Transfer], row: SyncInstance | Transfer, lost: bool
+) -> bool:
+    """Queue ``row``'s job again when Redis no longer has it, exactly once.
+
+    The claim is in the database, not in Redis (which is what lost the job): one
+    conditional UPDATE moves the row's ``job_id`` from the lost id to a fresh one, so of
+    two sweeps (two schedulers, a repeated tick) only the one whose UPDATE matched
+    enqueues; the job is queued under the claimed id afterwards. If Redis is down the
+    next sweep tries again (the claimed id is not in Redis either).
+    """
+    lost_id = row.job_id
+    try:
+        if dispatch.job_is_alive(lost_id):
+            return False
+    except RedisError:
+        return False  # Redis down: nothing can be queued now; the next minute tries again
+    kind = "build" if model is SyncInstance else "transfer"
+    new_id = dispatch.new_job_id(kind, row.id)
+    claim = db.session.connection().execute(
+        update(model)
+        .where(
+            model.id == row.id,
+            model.job_id.is_(None) if lost_id is None else model.job_id == lost_id,
+        )
+        .values(job_id=new_id)
+        .execution_options(synchronize_session=False)
+    )
+    if claim.rowcount != 1:
+        db.session.rollback()
+        return False  # another sweep claimed it first
+    instance = row if isinstance(row, SyncInstance) else row.instance
+    if lost:
+        what = "" if isinstance(row, SyncInstance) else f"Transfer to {row.destination_name}: "
+        instance.note = f"{what}{LOST_JOB_NOTE if lost_id else QUEUED_LATE_NOTE}"[:500]
+        audit.record(
+            f"{kind}.requeued",
+            obj=row,
+            sync_id=instance.sync_id,
+            detail={"lost_job": lost_id, "job": new_id},
+            actor="scheduler",
+        )
+    db.session.commit()
+    row.job_id = new_id
+    try:
+        if isinstance(row, SyncInstance):
+            dispatch.enqueue_build(row, job_id=new_id)
+        else:
+            dispatch.enqueue_transfer(row, job_id=new_id)
+    except dispatch.QueueUnavailable:
+        return False
+    return True

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from delivery import markers
 from delivery.errors import DeliveryError
 from delivery.transports import Endpoint, Superseded, Transport, open_transport
-from jobs.context import job_context
+from jobs.context import job_context, superseded_job
 from jobs.deadlines import run_settled
 from jobs.failures import describe
 from jobs.heartbeat import Heartbeat
@@ -52,6 +52,8 @@ def transfer(transfer_id: int) -> str:
             return "gone"
         if TransferStatus(row.status).is_final:
             return f"already {row.status}"
+        if superseded_job(row.job_id):
+            return "superseded job"  # the sweep re-queued it under another id
         refusal = _transfer_refusal(row)
         if refusal is not None:
             finish_transfer(row, None, TransferStatus.FAILED, refusal, action="transfer.refused")

@@ -42,6 +42,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+
+    from webapp.services.installation import try_resolve
+
+    # The install's Redis prefix, when the database can tell it now (else on first use);
+    # the rate limiter takes its key prefix once, here.
+    prefix = try_resolve(app)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{prefix or 'lsync'}-limits")
     limiter.init_app(app)
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix

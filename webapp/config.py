@@ -28,8 +28,11 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "REDIS_URL": "redis://127.0.0.1:6379/0",
-    # Prefix of every RQ queue, so that two deployments (or test runs) can share one Redis.
-    "QUEUE_PREFIX": "loyalty-sync",
+    # Prefix of every Redis name this install uses (queues, job ids, the tick, progress,
+    # locks, rate limits), so that installs sharing one Redis never see each other's work.
+    # None: "lsync-<12 hex digits of the installation id>" (stored in the database, so
+    # workers on other hosts derive the same; see webapp.services.installation).
+    "QUEUE_PREFIX": None,
     # Where runs keep their original and deliverable files; <instance>/exports when not given.
     "EXPORT_DIR": None,
     # The umask of every process that creates the app (web, workers, scheduler, CLI), as
@@ -162,12 +165,16 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
             app.config[cookie] = https
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['QUEUE_PREFIX']}-limits")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 30})
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    else:
+        # A database server that restarted leaves the pool's connections dead: test each
+        # one before use (a dead one is replaced) rather than failing the next request or
+        # job with "server closed the connection unexpectedly" (issue 15, item 3).
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def normalise_database_url(url: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from redis import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers.response import Response as BaseResponse
 
@@ -49,6 +50,18 @@ def install_error_handlers(app: Flask) -> None:
             return response
         return render(
             400, "The form expired", f"{error.description} Reload the page and try again."
+        )
+
+    @app.errorhandler(RedisError)
+    def redis_down(_error: RedisError) -> tuple[str, int]:
+        # Redis (the job queue) restarting must not show as a crash; what was saved in the
+        # database stays saved, and the minute sweep queues its work once Redis is back.
+        app.logger.warning("Redis did not answer", exc_info=True)
+        return render(
+            503,
+            "Job queue unavailable",
+            "The job queue (Redis) is not answering. Anything already saved is kept and "
+            "starts when Redis is back; try again in a minute.",
         )
 
     @app.errorhandler(429)

@@ -6,11 +6,13 @@
 - A NUL byte in any query or form value (the login form included, which anyone may post)
   cannot reach PostgreSQL either; the request is a 400 that says so.
 - ``?page=``, ``?sync=``, ``?user=``: :func:`query_int` reads them, with a range.
+- ``?next=`` and a form's ``next``: :func:`local_path` lets only a path on this site through.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
 
@@ -48,3 +50,20 @@ def query_int(name: str, default: int | None, *, maximum: int = MAX_ID) -> int |
         return clean_int(raw, name, minimum=1, maximum=maximum)
     except ValueError as exc:
         abort(400, str(exc))
+
+
+def local_path(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default``: never an open redirect.
+
+    Browsers read ``/\\host`` as ``//host`` and drop tabs and newlines inside a URL
+    (``/<tab>/host`` becomes ``//host``), so a backslash or any control character or space
+    refuses the target, as a scheme, a host or a leading ``//`` do.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ch <= " " or ch == "\x7f" for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target

@@ -39,34 +39,9 @@ def _restate(table, name, column, values):
         batch_op.create_check_constraint(name, _in(column, values))
 
 
-def _sqlite_foreign_keys(on):
-    """Restating a CHECK constraint makes batch mode copy the table and DROP the old one;
-    on SQLite with foreign keys enforced, that DROP would cascade-delete every child row
-    (a run's files, transfers and attempts). So enforcement is off while tables are
-    copied, and checked when it comes back. ``PRAGMA foreign_keys`` does nothing inside
-    a transaction, so the steps done so far are committed first."""
-    bind = op.get_bind()
-    if bind.dialect.name != 'sqlite':
-        return
-    raw = bind.connection.dbapi_connection
-    if raw.in_transaction:
-        raw.commit()
-    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-    if raw.execute('PRAGMA foreign_keys').fetchone()[0] != int(on):
-        raise RuntimeError('could not switch SQLite foreign key enforcement')
-    if on:
-        broken = raw.execute('PRAGMA foreign_key_check').fetchall()
-        if broken:
-            raise RuntimeError(f'foreign keys broken after the migration: {broken[:5]}')
-
-
 def upgrade():
-    _sqlite_foreign_keys(False)
-    _upgrade()
-    _sqlite_foreign_keys(True)
-
-
-def _upgrade():
+    # Restating a CHECK makes batch mode copy the table; migrations/env.py turns SQLite's
+    # foreign keys off around every migration so the copy's DROP cascades to nothing.
     _restate('sync_instances', 'creation_status', 'creation_status', CREATION + ('cancelled',))
     _restate('transfers', 'transfer_status', 'status', TRANSFER + ('cancelled',))
     with op.batch_alter_table('syncs', schema=None) as batch_op:
@@ -157,12 +132,6 @@ def _backfill(bind):
 
 
 def downgrade():
-    _sqlite_foreign_keys(False)
-    _downgrade()
-    _sqlite_foreign_keys(True)
-
-
-def _downgrade():
     bind = op.get_bind()
     bind.execute(sa.text(
         "UPDATE sync_instances SET creation_status = 'failed' WHERE creation_status = 'cancelled'"

@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.models.syncs import Sync
 from webapp.models.users import Role
 from webapp.services import users
+from webapp.services.installation import queue_prefix
 
 
 def test_users_create_reads_password_from_stdin(runner: Any) -> None:
@@ -110,7 +111,7 @@ def test_sync_export_writes_one_runs_files_and_records_nothing(
     assert db.session.scalar(select(func.count()).select_from(SyncInstance)) == 0
     assert db.session.scalar(select(func.count()).select_from(SyncFile)) == 0
     assert queue("builds").count == queue("transfers").count == 0
-    assert redis_client().keys("lsync:progress:*") == []
+    assert redis_client().keys(f"{queue_prefix()}:progress:*") == []
 
 
 def test_sync_export_of_a_missing_sync_fails_cleanly(runner: Any, tmp_path: Any) -> None:

@@ -136,3 +136,10 @@ def test_existing_runs_are_numbered_and_judged(old_database: Any) -> None:
         assert set(c.scalars(sa.text("SELECT status FROM transfers WHERE instance_id = 5"))) == {
             "failed"
         }
+    # Further down: b7d4e2a91c03 drops columns from ``syncs``, so SQLite copies that table;
+    # every run, transfer and file row must survive the copy (migrations/env.py).
+    downgrade(revision=BEFORE)
+    with engine.connect() as c:
+        assert c.scalar(sa.text("SELECT count(*) FROM sync_instances")) == 6
+        assert c.scalar(sa.text("SELECT count(*) FROM transfers")) == 8
+        assert c.scalar(sa.text("PRAGMA foreign_keys")) == 1

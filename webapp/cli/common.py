@@ -6,9 +6,12 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import click
+from flask import current_app
+from redis import RedisError
 
 from loyalty.errors import NotFound, ValidationError
 from webapp.extensions import db
@@ -29,6 +32,22 @@ def service_errors() -> Iterator[None]:
         db.session.rollback()
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
+    except RedisError as exc:
+        db.session.rollback()
+        redis_down(exc)
+
+
+# EX_TEMPFAIL (sysexits.h): try again later; what a supervisor or a script can retry on.
+REDIS_DOWN_STATUS = 75
+
+
+def redis_down(exc: BaseException | None = None, saved: str = "") -> NoReturn:
+    """Exit 75 with one clear line, never a traceback, when Redis does not answer."""
+    parts = urlsplit(str(current_app.config.get("REDIS_URL") or ""))
+    where = f"{parts.hostname}:{parts.port or 6379}"  # never the password in the URL
+    reason = f" ({type(exc).__name__})" if exc is not None else ""
+    click.echo(f"Error: Redis at {where} is not answering{reason}. {saved}".rstrip(), err=True)
+    sys.exit(REDIS_DOWN_STATUS)
 
 
 def read_secret(prompt: str, confirm: bool = True) -> str:

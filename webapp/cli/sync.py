@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 import exporters
 from loyalty.db import utcnow
 from loyalty.errors import ValidationError
-from webapp.cli.common import emit, parse_pairs, read_secret, service_errors
+from webapp.cli.common import emit, parse_pairs, read_secret, redis_down, service_errors
 from webapp.extensions import db
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.models.syncs import Compression, Encryption, Protocol, Sync
@@ -244,8 +244,11 @@ def run_command(sync_id: int, wait: bool, inline: bool, timeout: float, as_json:
     """Process New Sync: start a manual run."""
     with service_errors():
         instance = runs.start_manual_run(_sync(sync_id), user=None, actor=cli_actor())
+    if runs.queue_was_down(instance):
+        redis_down(saved=f"Run {instance.id} is saved; it starts when Redis is back.")
     if wait or inline:
-        instance = _wait(instance.id, timeout, inline)
+        with service_errors():
+            instance = _wait(instance.id, timeout, inline)
     row = _instance_row(instance)
     if as_json:
         click.echo(json.dumps(row, indent=2))
@@ -279,8 +282,11 @@ def retransfer_command(
         transfers = runs.request_retransfer(
             instance, user=None, destination_id=destination_id, actor=cli_actor()
         )
+    if runs.queue_was_down(*transfers):
+        redis_down(saved="The transfers are saved; they start when Redis is back.")
     if wait or inline:
-        instance = _wait(instance_id, 3600, inline)
+        with service_errors():
+            instance = _wait(instance_id, 3600, inline)
     row = _instance_row(instance)
     if as_json:
         click.echo(json.dumps(row, indent=2))

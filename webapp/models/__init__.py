@@ -3,6 +3,7 @@ Alembic and ``db.create_all`` see one metadata with every table."""
 
 import loyalty.models  # noqa: F401  (the loyalty tables share the metadata)
 from webapp.models.audit import AuditEvent
+from webapp.models.installation import Installation
 from webapp.models.maintenance import MaintenanceRun
 from webapp.models.notifications import (
     DeadlineCheck,
@@ -45,6 +46,7 @@ __all__ = [
     "Encryption",
     "ExpiryWarning",
     "FileRole",
+    "Installation",
     "MaintenanceRun",
     "Protocol",
     "RecipientKey",

@@ -36,6 +36,7 @@ from webapp.models.syncs import Destination
 from webapp.models.users import User
 from webapp.services import audit, destinations, secrets
 from webapp.services.address_policy import AddressRefused, checked_address
+from webapp.services.installation import queue_prefix
 from webapp.services.permissions import SYNC_CONFIGURE, require
 from webapp.services.redis_client import redis_client
 
@@ -278,7 +279,7 @@ def give_up(token: str, user_id: int, message: str) -> None:
 
 
 def _key(token: str) -> str:
-    return f"lsync:connection-test:{token}"
+    return f"{queue_prefix()}:connection-test:{token}"
 
 
 def _store(token: str, data: dict[str, Any]) -> None:

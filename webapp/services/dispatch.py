@@ -13,12 +13,14 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app
+from redis import RedisError
 from rq import Queue
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models.notifications import WebhookDelivery
 from webapp.models.runs import CreationStatus, SyncInstance, Transfer
+from webapp.services.installation import queue_prefix
 from webapp.services.redis_client import redis_client
 
 BUILD_JOB = "jobs.build.create_files"
@@ -30,10 +32,26 @@ CONNECTION_TEST_TIMEOUT_SECONDS = 30
 WEBHOOK_JOB = "jobs.webhooks.deliver"
 
 
+class QueueUnavailable(RedisError):
+    """Redis did not answer: the row is saved, its job is not queued yet. The minute
+    sweep (jobs.tick) queues it once Redis is back."""
+
+
 def queue_names() -> tuple[str, str]:
-    """(builds, transfers). Workers listen to both; builds first."""
-    prefix = current_app.config["QUEUE_PREFIX"]
+    """(builds, transfers), named by this install's prefix."""
+    prefix = queue_prefix()
     return f"{prefix}-builds", f"{prefix}-transfers"
+
+
+def tick_queue_name() -> str:
+    """The minute tick's own queue, which workers take before any other: a tick must
+    never wait behind an hour-long build."""
+    return f"{queue_prefix()}-ticks"
+
+
+def worker_queue_names() -> list[str]:
+    """What ``flask worker`` listens to, in priority order: ticks, builds, transfers."""
+    return [tick_queue_name(), *queue_names()]
 
 
 def queue(kind: str) -> Queue:
@@ -67,22 +85,28 @@ def transfer_timeout(transfer: Transfer) -> int:
     return int(10 * 60 + (transfer.bytes_total or 0) / 1_000_000)
 
 
-def enqueue_build(instance: SyncInstance) -> str:
-    instance.job_id = _enqueue(
+def enqueue_build(instance: SyncInstance, job_id: str | None = None) -> str:
+    """Queue the run's build (under ``job_id`` when the caller claimed one)."""
+    instance.job_id = job_id or new_job_id("build", instance.id)
+    enqueue_as(
         "builds",
         BUILD_JOB,
         instance.id,
+        instance.job_id,
         timeout=build_timeout(instance),
         description=f"build sync {instance.sync_id} run {instance.id}",
     )
     return instance.job_id
 
 
-def enqueue_transfer(transfer: Transfer) -> str:
-    transfer.job_id = _enqueue(
+def enqueue_transfer(transfer: Transfer, job_id: str | None = None) -> str:
+    """Queue one attempt of the transfer (under ``job_id`` when the caller claimed one)."""
+    transfer.job_id = job_id or new_job_id("transfer", transfer.id)
+    enqueue_as(
         "transfers",
         TRANSFER_JOB,
         transfer.id,
+        transfer.job_id,
         timeout=transfer_timeout(transfer),
         description=f"transfer run {transfer.instance_id} to {transfer.destination_name}",
     )
@@ -108,7 +132,7 @@ def enqueue_connection_test(
         user_id,
         plain,
         sealed,
-        job_id=f"connection-test-{uuid.uuid4().hex[:12]}",
+        job_id=f"{queue_prefix()}-connection-test-{uuid.uuid4().hex[:12]}",
         job_timeout=CONNECTION_TEST_TIMEOUT_SECONDS,
         ttl=int(current_app.config["CONNECTION_TEST_QUEUE_SECONDS"]),
         result_ttl=0,
@@ -134,23 +158,39 @@ def enqueue_webhook(delivery: WebhookDelivery) -> str:
 def _enqueue(
     kind: str, job: str, row_id: int, *, timeout: int, description: str, prefix: str | None = None
 ) -> str:
-    """Queue ``job(row_id)`` under a fresh id that names the row (the sweeper and the
-    dashboard find a row's job by the id stored on the row)."""
-    job_id = f"{prefix or kind.removesuffix('s')}-{row_id}-{uuid.uuid4().hex[:8]}"
-    queue(kind).enqueue(
-        job,
-        row_id,
-        job_id=job_id,
-        job_timeout=timeout,
-        result_ttl=24 * 3600,
-        failure_ttl=7 * 24 * 3600,
-        description=description,
-    )
+    """Queue ``job(row_id)`` under a fresh id that names the install and the row (the
+    sweeper and the dashboard find a row's job by the id stored on the row)."""
+    job_id = new_job_id(prefix or kind.removesuffix("s"), row_id)
+    enqueue_as(kind, job, row_id, job_id, timeout=timeout, description=description)
     return job_id
 
 
+def new_job_id(kind: str, row_id: int) -> str:
+    """``<install prefix>-<kind>-<row id>-<8 hex>``: unique on a shared Redis."""
+    return f"{queue_prefix()}-{kind}-{row_id}-{uuid.uuid4().hex[:8]}"
+
+
+def enqueue_as(
+    kind: str, job: str, row_id: int, job_id: str, *, timeout: int, description: str
+) -> None:
+    """Queue ``job(row_id)`` under ``job_id``; ``QueueUnavailable`` when Redis is down."""
+    try:
+        queue(kind).enqueue(
+            job,
+            row_id,
+            job_id=job_id,
+            job_timeout=timeout,
+            result_ttl=24 * 3600,
+            failure_ttl=7 * 24 * 3600,
+            description=description,
+        )
+    except RedisError as exc:
+        raise QueueUnavailable(f"Redis did not answer ({type(exc).__name__})") from exc
+
+
 def job_is_alive(job_id: str | None) -> bool:
-    """True when RQ still has the job queued, scheduled or running."""
+    """True when RQ still has the job queued, scheduled or running (RedisError when
+    Redis does not answer: then nobody can tell)."""
     if not job_id:
         return False
     from rq.exceptions import NoSuchJobError

@@ -20,7 +20,8 @@ from sqlalchemy import text
 
 from loyalty.db import utcnow
 from webapp.extensions import db
-from webapp.services.dispatch import queue_names
+from webapp.services.dispatch import worker_queue_names
+from webapp.services.installation import queue_prefix
 from webapp.services.redis_client import redis_client
 
 
@@ -60,7 +61,7 @@ class Readiness:
 
 
 def tick_key() -> str:
-    return f"{current_app.config['QUEUE_PREFIX']}-last-tick"
+    return f"{queue_prefix()}-last-tick"
 
 
 def record_tick(now: datetime) -> None:
@@ -80,7 +81,7 @@ def workers(now: datetime) -> list[WorkerSeen]:
     """The RQ workers registered on this installation's queues, newest heartbeat first."""
     from rq import Worker
 
-    ours = set(queue_names())
+    ours = set(worker_queue_names())
     seen = []
     for worker in Worker.all(connection=redis_client()):
         queues = worker.queue_names()

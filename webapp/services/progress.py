@@ -1,7 +1,7 @@
 """Live progress of runs, kept in Redis so the dashboard can poll it cheaply.
 
 The database holds the outcome; Redis holds what changes several times a second
-(rows written, bytes sent). Keys expire after a day.
+(rows written, bytes sent). Keys carry the install's prefix and expire after a day.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from typing import Any
 
 from redis import RedisError
 
+from webapp.services.installation import queue_prefix
 from webapp.services.redis_client import redis_client
 
 TTL_SECONDS = 24 * 3600
 
 
 def _key(kind: str, object_id: int) -> str:
-    return f"lsync:progress:{kind}:{object_id}"
+    return f"{queue_prefix()}:progress:{kind}:{object_id}"
 
 
 def publish(kind: str, object_id: int, **values: Any) -> None:

@@ -1,7 +1,8 @@
 """The rules for runs: starting one by hand, re-transferring a past one, reading them.
 
 Starting work commits before it enqueues (a worker must find the row it is given) and
-records the job id afterwards.
+records the job id afterwards. When Redis does not answer, the row stays saved without a
+job and says so; the minute sweep (jobs.tick) queues it once Redis is back.
 """
 
 from __future__ import annotations
@@ -45,9 +46,21 @@ def start_manual_run(sync: Sync, *, user: User | None, actor: str | None = None)
     db.session.flush()
     audit.record("run.start", obj=instance, sync_id=sync.id, user=user, actor=actor)
     db.session.commit()
-    dispatch.enqueue_build(instance)
+    try:
+        dispatch.enqueue_build(instance)
+    except dispatch.QueueUnavailable:
+        instance.job_id = None
+        instance.note = QUEUE_DOWN_NOTE
     db.session.commit()
     return instance
+
+
+QUEUE_DOWN_NOTE = "Saved while the job queue (Redis) did not answer; it starts when Redis is back."
+
+
+def queue_was_down(*rows: SyncInstance | Transfer) -> bool:
+    """True when work just started could not be queued (Redis down): the rows are saved."""
+    return any(row.job_id is None for row in rows)
 
 
 def create_transfers(
@@ -127,7 +140,11 @@ def request_retransfer(
     )
     db.session.commit()
     for transfer in transfers:
-        dispatch.enqueue_transfer(transfer)
+        try:
+            dispatch.enqueue_transfer(transfer)
+        except dispatch.QueueUnavailable:
+            transfer.job_id = None
+            break  # the sweep queues them all once Redis is back
     db.session.commit()
     return transfers
 

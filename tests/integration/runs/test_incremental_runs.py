@@ -72,7 +72,8 @@ def test_incremental_sync_across_a_failed_run(
     run_jobs()
     failed = latest(sync)
     assert failed.creation_status == CreationStatus.FAILED
-    assert "No space left" in (failed.error or "") or "ENOSPC" in (failed.error or "")
+    assert (failed.error or "").startswith("No space left on the export volume (at least ")
+    assert " needed, " in (failed.error or "") and " free)" in (failed.error or "")
     assert failed.files == []
     assert db.session.get(Sync, sync.id).watermark == watermark_after_first
 

@@ -16,19 +16,21 @@ from flask import Flask
 from rq.job import Job
 from rq_scheduler import Scheduler
 
-from jobs.worker import LEGACY_TICK_ID, register_tick, tick_id
+from jobs.worker import LEGACY_BUILDS, LEGACY_TICK_ID, install_scheduler, register_tick, tick_id
 from tests.fixtures.live_server import ROOT, worker_environment
 from webapp import create_app
-from webapp.services.dispatch import TICK_JOB, queue_names
+from webapp.services.dispatch import TICK_JOB, queue_names, tick_queue_name
+from webapp.services.installation import queue_prefix
 from webapp.services.redis_client import redis_client
 
 pytestmark = pytest.mark.integration
 
 
 def scheduled_ticks() -> dict[str, str]:
-    """Every scheduled job on the app's Redis (all deployments share the set): id -> queue."""
-    scheduler = Scheduler(queue_name=queue_names()[0], connection=redis_client())
-    return {job.id: job.origin for job in scheduler.get_jobs()}
+    """This install's scheduled jobs, and those left in rq-scheduler's shared set by
+    earlier releases: id -> queue."""
+    shared = Scheduler(queue_name=queue_names()[0], connection=redis_client())
+    return {job.id: job.origin for s in (install_scheduler(), shared) for job in s.get_jobs()}
 
 
 @pytest.fixture
@@ -41,7 +43,8 @@ def other_deployment(app_config: dict[str, Any]) -> Iterator[Flask]:
 
 
 def test_tick_id_carries_the_queue_prefix(app: Flask, other_deployment: Flask) -> None:
-    assert tick_id() == "loyalty-sync-tick"  # the default prefix: the id of earlier releases
+    assert tick_id() == f"{queue_prefix()}-tick"
+    assert queue_prefix().startswith("lsync-")  # derived from the installation id
     with other_deployment.app_context():
         assert tick_id() == "other-deployment-tick"
 
@@ -49,7 +52,7 @@ def test_tick_id_carries_the_queue_prefix(app: Flask, other_deployment: Flask) -
 def test_tick_registration_is_never_doubled(app: Flask) -> None:
     register_tick()
     register_tick()  # a restart, or a second scheduler process
-    assert scheduled_ticks() == {tick_id(): queue_names()[0]}
+    assert scheduled_ticks() == {tick_id(): tick_queue_name()}
 
 
 def test_two_deployments_on_one_redis_keep_their_own_ticks(
@@ -58,14 +61,15 @@ def test_two_deployments_on_one_redis_keep_their_own_ticks(
     register_tick()
     with other_deployment.app_context():
         register_tick()
-        other_id, other_builds = tick_id(), queue_names()[0]
+        other_id, other_ticks = tick_id(), tick_queue_name()
         other_job = Job.fetch(other_id, connection=redis_client())
         other_created = other_job.created_at
-    assert scheduled_ticks() == {tick_id(): queue_names()[0], other_id: other_builds}
-    assert other_builds == "other-deployment-builds"
+        assert scheduled_ticks() == {other_id: other_ticks}  # its own set
+    assert scheduled_ticks() == {tick_id(): tick_queue_name()}
+    assert other_ticks == "other-deployment-ticks"
 
     register_tick()  # this deployment's scheduler restarts: it replaces only its own tick
-    assert scheduled_ticks() == {tick_id(): queue_names()[0], other_id: other_builds}
+    assert scheduled_ticks() == {tick_id(): tick_queue_name()}
     with other_deployment.app_context():
         # the other deployment's registration was not touched, let alone re-created
         assert Job.fetch(other_id, connection=redis_client()).created_at == other_created
@@ -88,18 +92,32 @@ def test_upgrade_replaces_this_deployments_legacy_tick(app: Flask, other_deploym
         other_builds = queue_names()[0]
         legacy_tick(other_builds)  # registered by the other deployment's previous release
         register_tick()  # its upgraded scheduler starts
-        assert scheduled_ticks() == {"other-deployment-tick": other_builds}
+        assert scheduled_ticks() == {"other-deployment-tick": "other-deployment-ticks"}
+
+
+def test_upgrade_from_the_old_default_prefix_drops_its_orphaned_tick(app: Flask) -> None:
+    legacy_tick(LEGACY_BUILDS)  # the old default prefix; no worker listens there any more
+    register_tick()
+    assert scheduled_ticks() == {tick_id(): tick_queue_name()}
 
 
 def test_upgrade_keeps_another_deployments_legacy_tick(app: Flask, other_deployment: Flask) -> None:
-    legacy_tick(queue_names()[0])  # this (default-prefix) deployment, not yet upgraded
-    with other_deployment.app_context():
-        register_tick()
-        other_builds = queue_names()[0]
-    assert scheduled_ticks() == {
-        LEGACY_TICK_ID: queue_names()[0],
-        "other-deployment-tick": other_builds,
-    }
+    from rq import Queue, SimpleWorker
+
+    legacy_tick(LEGACY_BUILDS)  # another install, not yet upgraded: its worker listens
+    worker = SimpleWorker(
+        [Queue(LEGACY_BUILDS, connection=redis_client())], connection=redis_client()
+    )
+    worker.register_birth()
+    try:
+        with other_deployment.app_context():
+            register_tick()
+            assert scheduled_ticks() == {
+                LEGACY_TICK_ID: LEGACY_BUILDS,
+                "other-deployment-tick": "other-deployment-ticks",
+            }
+    finally:
+        worker.register_death()
 
 
 def test_flask_scheduler_registers_the_tick(app: Flask, tmp_path: Path) -> None:
@@ -113,7 +131,7 @@ def test_flask_scheduler_registers_the_tick(app: Flask, tmp_path: Path) -> None:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-        started = f"Scheduler: tick every 60 s on {queue_names()[0]} (id {tick_id()})"
+        started = f"Scheduler: tick every 60 s on {tick_queue_name()} (id {tick_id()})"
         try:
             deadline = time.monotonic() + 60
             while started not in log.read_text() and process.poll() is None:
@@ -123,4 +141,4 @@ def test_flask_scheduler_registers_the_tick(app: Flask, tmp_path: Path) -> None:
         finally:
             process.terminate()
             process.wait(timeout=20)
-    assert scheduled_ticks() == {tick_id(): queue_names()[0]}
+    assert scheduled_ticks() == {tick_id(): tick_queue_name()}

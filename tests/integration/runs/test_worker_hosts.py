@@ -1,7 +1,7 @@
 """A worker on another host, started exactly as the README's Production section says: its
 command line and the environment variables it names, and nothing the web app's process
-holds (another instance folder, so the secrets key and the queue prefix must come from
-the environment). It delivers a run to the test sshd."""
+holds (another instance folder, so the secrets key must come from the environment, and
+the install's queue prefix from the shared database). It delivers a run to the test sshd."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from flask import Flask
 from tests.integration.runs.conftest import latest, received
 from webapp.models.runs import CreationStatus, TransferStatus
 from webapp.services import runs
+from webapp.services.installation import queue_prefix
 from webapp.services.secrets import generate_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -27,7 +28,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 KEY = generate_key()
-PREFIX = "worker-host"
 
 
 def readme_worker() -> tuple[list[str], set[str]]:
@@ -47,8 +47,8 @@ def readme_worker() -> tuple[list[str], set[str]]:
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    """The web side of the deployment: a secrets key and a queue prefix of its own."""
-    return {**app_config, "SECRETS_KEYS": [KEY], "QUEUE_PREFIX": PREFIX}
+    """The web side of the deployment: a secrets key of its own; the prefix is derived."""
+    return {**app_config, "SECRETS_KEYS": [KEY]}
 
 
 def test_worker_started_as_the_readme_says_delivers_a_run(
@@ -62,7 +62,6 @@ def test_worker_started_as_the_readme_says_delivers_a_run(
         "REDIS_URL": config["REDIS_URL"],
         "LOYALTY_SYNC_SECRETS_KEYS": KEY,
         "LOYALTY_SYNC_EXPORT_DIR": config["EXPORT_DIR"],
-        "LOYALTY_SYNC_QUEUE_PREFIX": PREFIX,
     }
     assert names == set(readme_environment), "the README names other variables than this test"
     inherited = {
@@ -104,4 +103,6 @@ def test_worker_started_as_the_readme_says_delivers_a_run(
     assert instance.creation_status == CreationStatus.SUCCEEDED, output
     assert [t.status for t in instance.transfers] == [TransferStatus.SUCCEEDED], output
     assert received(folder) == {f.name: f.sha256 for f in instance.deliverables}
-    assert f"Worker on {PREFIX}-builds, {PREFIX}-transfers" in output
+    prefix = queue_prefix()
+    assert prefix.startswith("lsync-") and len(prefix) == len("lsync-") + 12
+    assert f"Worker on {prefix}-ticks, {prefix}-builds, {prefix}-transfers" in output

@@ -23,6 +23,7 @@ from redis import RedisError
 from webapp.blueprints.auth.forms import MAX_EMAIL_LENGTH
 from webapp.extensions import db, limiter
 from webapp.services import audit
+from webapp.services.installation import queue_prefix
 from webapp.services.redis_client import redis_client
 
 
@@ -45,7 +46,7 @@ def login_failed(response: Response) -> bool:
 
 
 def _audit_lockout(limit: RequestLimit, by: str) -> None:
-    marker = f"lsync:lockout-audited:{hashlib.sha256(limit.key.encode()).hexdigest()}"
+    marker = f"{queue_prefix()}:lockout-audited:{hashlib.sha256(limit.key.encode()).hexdigest()}"
     try:
         ttl = max(1, int(limit.reset_at - time.time()) + 1)
         first = redis_client().set(marker, "1", nx=True, ex=ttl)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers.response import Response
@@ -12,6 +10,7 @@ from webapp.auth_setup import start_session
 from webapp.blueprints.auth.forms import MAX_EMAIL_LENGTH, LoginForm
 from webapp.blueprints.auth.throttle import login_limits
 from webapp.extensions import db
+from webapp.request_guards import local_path
 from webapp.services import audit, users
 from webapp.services.permissions import public
 
@@ -47,7 +46,7 @@ def login() -> str | Response:
             start_session()
             audit.record("auth.login", obj=user, user=user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(local_path(request.args.get("next"), url_for("syncs.index")))
     return render_template("auth/login.html", form=form)
 
 
@@ -66,17 +65,3 @@ def logout() -> Response:
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
-
-
-def _safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect to another site must not be possible."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
-            return target
-    return url_for("syncs.index")

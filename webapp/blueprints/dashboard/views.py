@@ -89,7 +89,13 @@ def process_new_sync(sync_id: int) -> Response:
         db.session.rollback()
         flash("; ".join(exc.errors.values()))
     else:
-        flash(f"{run_status.run_label(instance)} started.")
+        if runs.queue_was_down(instance):
+            flash(
+                f"{run_status.run_label(instance)} is saved, but the job queue (Redis) is not "
+                "answering: it starts by itself when Redis is back."
+            )
+        else:
+            flash(f"{run_status.run_label(instance)} started.")
     return redirect(url_for("dashboard.dashboard", sync_id=sync.id))
 
 
@@ -125,9 +131,14 @@ def retransfer(sync_id: int, instance_id: int) -> Response:
         db.session.rollback()
         flash("; ".join(exc.errors.values()))
     else:
-        flash(
-            f"Transferring the stored file(s) again to {', '.join(t.destination_name for t in started)}."
-        )
+        names = ", ".join(t.destination_name for t in started)
+        if runs.queue_was_down(*started):
+            flash(
+                f"The transfer(s) to {names} are saved, but the job queue (Redis) is not "
+                "answering: they start by themselves when Redis is back."
+            )
+        else:
+            flash(f"Transferring the stored file(s) again to {names}.")
     return redirect(url_for("dashboard.transfer_detail", sync_id=sync_id, instance_id=instance_id))
 
 

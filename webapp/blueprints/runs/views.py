@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -22,6 +21,7 @@ from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models.runs import SyncInstance, Transfer
 from webapp.models.syncs import Destination, Sync
+from webapp.request_guards import local_path
 from webapp.services import run_actions, run_search, run_status, runs
 from webapp.services.permissions import SYNC_RUN, SYNC_VIEW, has_permission, permission_required
 
@@ -89,15 +89,6 @@ def _row(run: SyncInstance, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _safe_next(target: str | None, default: str) -> str:
-    """Only a local path: never another site (``//host``, ``/\\host``, a scheme)."""
-    if target and target.startswith("/") and "\\" not in target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and not target.startswith("//"):
-            return target
-    return default
-
-
 def _act(instance: SyncInstance, action: Callable[[], str]) -> str | Response:
     """Run ``action`` (it returns what to say), then answer as the request asked."""
     try:
@@ -118,7 +109,7 @@ def _act(instance: SyncInstance, action: Callable[[], str]) -> str | Response:
     default = url_for(
         "dashboard.transfer_detail", sync_id=instance.sync_id, instance_id=instance.id
     )
-    return redirect(_safe_next(request.form.get("next"), default))
+    return redirect(local_path(request.form.get("next"), default))
 
 
 @bp.route("/runs/<int:instance_id>/cancel", methods=["POST"])
