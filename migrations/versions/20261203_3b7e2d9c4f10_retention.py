@@ -42,34 +42,10 @@ def upgrade():
     )
 
 
-def _sqlite_foreign_keys(on):
-    """Dropping a column makes batch mode copy the table and DROP the old one; on SQLite
-    with foreign keys enforced that DROP would cascade-delete every child row (a sync's
-    runs, a run's files and transfers). So enforcement is off while tables are copied and
-    checked when it comes back (as in b7d2e4c81f09). ``PRAGMA foreign_keys`` does nothing
-    inside a transaction, so the steps done so far are committed first."""
-    bind = op.get_bind()
-    if bind.dialect.name != 'sqlite':
-        return
-    raw = bind.connection.dbapi_connection
-    if raw.in_transaction:
-        raw.commit()
-    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-    if raw.execute('PRAGMA foreign_keys').fetchone()[0] != int(on):
-        raise RuntimeError('could not switch SQLite foreign key enforcement')
-    if on:
-        broken = raw.execute('PRAGMA foreign_key_check').fetchall()
-        if broken:
-            raise RuntimeError(f'foreign keys broken after the migration: {broken[:5]}')
-
-
 def downgrade():
-    _sqlite_foreign_keys(False)
-    _downgrade()
-    _sqlite_foreign_keys(True)
-
-
-def _downgrade():
+    # Dropping columns makes batch mode copy syncs and sync_instances on SQLite;
+    # migrations/env.py turns foreign keys off around every migration, so the copy's DROP
+    # cascades to nothing (the runs, files and transfers stay).
     op.drop_table('maintenance_runs')
     with op.batch_alter_table('sync_instances', schema=None) as batch_op:
         batch_op.drop_column('files_removed_at')
