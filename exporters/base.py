@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -125,6 +125,8 @@ class ScopeParam:
     choices: Callable[[Session], list[tuple[int, str]]]
     # The external reference of one object (None when it does not exist).
     external_reference: Callable[[Session, int], str | None]
+    # The same for many objects in one query (the sync list names every sync's scope).
+    external_references: Callable[[Session, Collection[int]], dict[int, str]] | None = None
 
 
 @dataclass(frozen=True)

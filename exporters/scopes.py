@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +21,17 @@ def _scope(key: str, label: str, model: Any) -> ScopeParam:
         value: str | None = session.scalar(select(model.ext_ref).where(model.id == object_id))
         return value
 
-    return ScopeParam(key=key, label=label, choices=choices, external_reference=external_reference)
+    def external_references(session: Session, ids: Collection[int]) -> dict[int, str]:
+        rows = session.execute(select(model.id, model.ext_ref).where(model.id.in_(list(ids))))
+        return {row.id: row.ext_ref for row in rows}
+
+    return ScopeParam(
+        key=key,
+        label=label,
+        choices=choices,
+        external_reference=external_reference,
+        external_references=external_references,
+    )
 
 
 DESCRIPTOR = _scope("descriptor_id", "Member descriptor", Descriptor)

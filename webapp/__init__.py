@@ -34,6 +34,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from loyalty.engine import install_engine_hooks
+
+    # Before anything opens a connection (try_resolve below does): a pooled connection
+    # made without these hooks would run without foreign keys, WAL or lsync_localtime.
+    with app.app_context():
+        install_engine_hooks(db.engine)
     from sqlalchemy.orm import Session
 
     from webapp.services.run_status import install as install_run_status
@@ -55,11 +61,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-
-    from loyalty.engine import install_engine_hooks
-
-    with app.app_context():
-        install_engine_hooks(db.engine)
 
     from webapp.services.redis_client import init_redis
 

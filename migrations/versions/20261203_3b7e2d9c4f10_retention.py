@@ -1,7 +1,7 @@
 """retention: per-sync policy, purged runs, change-log start, daily maintenance claims
 
 Revision ID: 3b7e2d9c4f10
-Revises: b7d2e4f6a813
+Revises: b14d0c3e7a52
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -13,7 +13,7 @@ import loyalty.db
 
 # revision identifiers, used by Alembic.
 revision = '3b7e2d9c4f10'
-down_revision = 'b7d2e4f6a813'
+down_revision = 'b14d0c3e7a52'
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,7 @@ from flask import Flask, Response, request
 
 
 def register_blueprints(app: Flask) -> None:
+    from webapp.blueprints.account.views import bp as account_bp
     from webapp.blueprints.auth.views import bp as auth_bp
     from webapp.blueprints.dashboard.views import bp as dashboard_bp
     from webapp.blueprints.destinations.views import bp as destinations_bp
@@ -24,6 +25,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(support_bp, url_prefix="/support")
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(tokens_bp, url_prefix="/account/tokens")
 
     from webapp.template_helpers import install_template_helpers

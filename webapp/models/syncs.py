@@ -287,6 +287,10 @@ class Destination(Base):
     # The pinned FTPS certificate's notAfter, recorded with the pin (expiry warnings).
     tls_not_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retries: Mapped[int] = mapped_column(default=0)
+    # The last Test connection of exactly these settings (None: never tested, or the
+    # server, user or directory changed since): what the list shows as trust.
+    last_test_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_test_ok: Mapped[bool | None] = mapped_column(Boolean)
     # Completion marker, uploaded last (delivery.markers); off by default.
     marker: Mapped[Marker] = mapped_column(
         str_enum(Marker, "marker"), default=Marker.NONE, server_default="none"
@@ -297,6 +301,20 @@ class Destination(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     sync: Mapped[Sync] = relationship(back_populates="destinations")
+
+    @property
+    def pinned(self) -> str | None:
+        """The pinned host key (sFTP) or certificate (FTPS) fingerprint, if any."""
+        if Protocol(self.protocol) is Protocol.SFTP:
+            return self.host_key_fingerprint
+        return self.tls_fingerprint
+
+    @property
+    def trust(self) -> str:
+        """ "verified", "failed" or "untested": the last test of the current settings."""
+        if self.last_test_at is None or self.last_test_ok is None:
+            return "untested"
+        return "verified" if self.last_test_ok else "failed"
 
     @property
     def effective_port(self) -> int:

@@ -19,6 +19,8 @@ shows a fixed sentence per kind of outcome, never the remote server's own text.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets as token_source
 import time
@@ -31,6 +33,7 @@ from flask import current_app
 from redis import RedisError
 
 from delivery.errors import ErrorKind
+from loyalty.db import utcnow
 from loyalty.errors import ValidationError
 from webapp.models.syncs import Destination
 from webapp.models.users import User
@@ -61,6 +64,11 @@ class Outcome:
     changed: bool = False  # the server shows another key than the pinned one
     retryable: bool | None = None
     pending: bool = False  # still queued or running: the page polls again
+    # Which settings were tested (a keyed digest, see ``settings_digest``) and for which
+    # stored destination: saving the same settings, or renewing that destination's pin,
+    # may rely on this outcome.
+    digest: str | None = None
+    destination_id: int | None = None
 
 
 # What the page says for each kind of failure. Fixed sentences: the remote server's own
@@ -139,8 +147,55 @@ def run_job(
         raw.update(password=typed["password"], password_confirm=typed["password"])
         raw["private_key"] = typed["private_key"]
     outcome = run(raw, destination, sync_id=sync_id, user=user)
+    outcome.digest = settings_digest(raw)
+    outcome.destination_id = destination.id if destination is not None else None
     _store(token, {"user_id": user.id, **asdict(outcome)})
     return outcome
+
+
+def settings_digest(raw: dict[str, Any]) -> str:
+    """A keyed digest of what a test tried: server, port, type, user, directory and the
+    typed secret (empty: the stored one). Saving the form with the same digest may record
+    the test's outcome; the secret itself never goes to Redis, and without the app's key
+    the digest says nothing about it."""
+    from delivery.transports import DEFAULT_PORTS
+
+    protocol = str(raw.get("protocol") or "").strip()
+    port = str(raw.get("port") or "").strip() or str(DEFAULT_PORTS.get(protocol, ""))
+    parts = [
+        str(raw.get("host") or "").strip().lower(),
+        port,
+        protocol,
+        str(raw.get("username") or "").strip(),
+        str(raw.get("directory") or "").strip(),
+        str(raw.get("password") or ""),
+        str(raw.get("private_key") or "").strip(),
+    ]
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return hmac.new(key, json.dumps(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def finished_outcome(token: str | None, user: User) -> Outcome | None:
+    """The finished outcome of this user's test ``token``, or None."""
+    if not token or len(token) > 64:
+        return None
+    found = outcome(token, user)
+    if found is None or found.pending or found.digest is None:
+        return None
+    return found
+
+
+def record_from_token(
+    destination: Destination, token: str | None, raw: dict[str, Any], user: User
+) -> bool:
+    """After a save: the test the user ran on exactly these settings (same digest) becomes
+    the destination's last test. False when there was none."""
+    found = finished_outcome(token, user)
+    if found is None or not hmac.compare_digest(found.digest or "", settings_digest(raw)):
+        return False
+    destination.last_test_at = utcnow()
+    destination.last_test_ok = found.ok and not found.changed
+    return True
 
 
 def outcome(token: str, user: User) -> Outcome | None:
@@ -247,6 +302,16 @@ def run(
         )
     kind = result.error_kind.value if result.error_kind else "ok"
     _audit(existing, sync_id, user, data.protocol.value, context, outcome, kind)
+    if (
+        existing is not None
+        and not data.password
+        and not data.private_key
+        and same
+        and data.directory == existing.directory
+    ):
+        # The stored settings themselves were tested: the list shows the outcome.
+        existing.last_test_at = utcnow()
+        existing.last_test_ok = outcome.ok and not outcome.changed
     return outcome
 
 

@@ -335,6 +335,10 @@ def update_destination(
         destination.password_encrypted = None
         destination.private_key_encrypted = None
     _apply(destination, data)
+    if endpoint_changed or moved or data.directory != before["directory"]:
+        # The last test was of other settings.
+        destination.last_test_at = None
+        destination.last_test_ok = None
     if endpoint_changed and not raw.get("host_key_fingerprint"):
         # A pinned key belongs to the old server; the next test must pin the new one.
         destination.host_key_fingerprint = None
@@ -352,6 +356,41 @@ def update_destination(
     return changed
 
 
+@dataclass(frozen=True)
+class DestinationDeletionImpact:
+    """What deleting a destination changes: its settings and pin go; transfer history
+    stays (it keeps the destination's name); unfinished transfers to it will not deliver."""
+
+    transfers: int
+    unfinished: int
+    pinned: str | None
+
+
+def deletion_impact(destination: Destination) -> DestinationDeletionImpact:
+    from sqlalchemy import func, select
+
+    from webapp.models.runs import Transfer, TransferStatus
+
+    total = db.session.scalar(
+        select(func.count()).select_from(Transfer).where(Transfer.destination_id == destination.id)
+    )
+    unfinished = db.session.scalar(
+        select(func.count())
+        .select_from(Transfer)
+        .where(
+            Transfer.destination_id == destination.id,
+            Transfer.status.in_(
+                [TransferStatus.PENDING, TransferStatus.TRANSFERRING, TransferStatus.RETRYING]
+            ),
+        )
+    )
+    return DestinationDeletionImpact(
+        transfers=total or 0,
+        unfinished=unfinished or 0,
+        pinned=destination.host_key_fingerprint or destination.tls_fingerprint,
+    )
+
+
 def delete_destination(
     destination: Destination, *, user: User | None, actor: str | None = None
 ) -> None:
@@ -361,6 +400,59 @@ def delete_destination(
         "destination.delete", obj=destination, detail=_describe(destination), user=user, actor=actor
     )
     db.session.delete(destination)
+
+
+def renew_pin(
+    destination: Destination,
+    fingerprint: str,
+    *,
+    key_type: str | None = None,
+    not_after: datetime | None = None,
+    user: User | None,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """Pin the key or certificate the server now shows, after a deliberate change (the
+    caller has checked that a test just saw exactly this one). Audited with both pins; the
+    destination counts as untested until the next test logs in with the new pin."""
+    if user is not None:
+        require(user, SYNC_CONFIGURE)
+    errors: dict[str, str] = {}
+    sftp = Protocol(destination.protocol) is Protocol.SFTP
+    normalize = normalize_ssh_fingerprint if sftp else normalize_tls_fingerprint
+    new = _fingerprint(fingerprint, "fingerprint", normalize, errors)
+    if new is None and not errors:
+        errors["fingerprint"] = "Tick the key or certificate the server showed to pin it."
+    if errors:
+        raise ValidationError(errors)
+    old = destination.pinned
+    if new == old:
+        raise ValidationError({"fingerprint": "That key or certificate is already pinned."})
+    if sftp:
+        destination.host_key_fingerprint = new
+        if key_type and _KEY_TYPE.fullmatch(key_type):
+            destination.host_key_type = key_type
+    else:
+        destination.tls_fingerprint = new
+        destination.tls_not_after = not_after
+    destination.last_test_at = None
+    destination.last_test_ok = None
+    detail = {"from": old, "to": new, "kind": "host key" if sftp else "certificate"}
+    audit.record("destination.pin_renew", obj=destination, detail=detail, user=user, actor=actor)
+    return detail
+
+
+def trust_problem(destination: Destination) -> str | None:
+    """Why the first transfer to this destination may fail, in words, or None."""
+    if destination.trust == "untested":
+        problem = "it was never tested with these settings."
+    elif destination.trust == "failed":
+        problem = "its last connection test failed."
+    else:
+        problem = None
+    if Protocol(destination.protocol) is Protocol.SFTP and not destination.host_key_fingerprint:
+        unpinned = "no host key is pinned (transfers refuse an unknown host key)."
+        problem = unpinned if problem is None else problem[:-1] + "; " + unpinned
+    return problem
 
 
 def password_of(destination: Destination) -> str | None:

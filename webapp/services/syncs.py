@@ -7,9 +7,14 @@ anything, and records an audit event in the same transaction as the change.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 import exporters
@@ -30,7 +35,7 @@ from webapp.models.syncs import (
     check_timezone,
 )
 from webapp.models.users import User
-from webapp.services import audit
+from webapp.services import audit, timezones
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
     SYNC_CREATE,
@@ -98,22 +103,10 @@ def create_sync(
             errors["name"] = "A sync needs a name."
     scope: dict[str, Any] = {}
     if sync_type.scope is not None:
-        param = sync_type.scope
-        raw = params.get(param.key)
-        if raw in (None, ""):
-            errors[param.key] = f"{param.label} is required for a {sync_type.label}."
-        else:
-            try:
-                # Ids beyond the database's integer range would make PostgreSQL refuse the
-                # lookup; they name nothing, so they get the same message as any other.
-                object_id = clean_int(raw, param.label, minimum=1, maximum=MAX_ID)
-            except ValueError:
-                errors[param.key] = f"{param.label} must be chosen from the list."
-            else:
-                if param.external_reference(db.session(), object_id) is None:
-                    errors[param.key] = f"No {param.label.lower()} with id {object_id}."
-                else:
-                    scope[param.key] = object_id
+        try:
+            scope[sync_type.scope.key] = _scope_object(sync_type, params.get(sync_type.scope.key))
+        except ValueError as exc:
+            errors[sync_type.scope.key] = str(exc)
     extra = set(params) - ({sync_type.scope.key} if sync_type.scope else set())
     if extra:
         errors["params"] = f"{sync_type.label} takes no parameter {', '.join(sorted(extra))}."
@@ -140,6 +133,104 @@ def create_sync(
         actor=actor,
     )
     return sync
+
+
+def _scope_object(sync_type: SyncType, raw: Any) -> int:
+    """The id of an existing scope object, or ValueError with the message a user sees.
+
+    There is no default: an empty choice is an error, never "the first in the list".
+    """
+    param = sync_type.scope
+    assert param is not None
+    if raw in (None, ""):
+        raise ValueError(f"{param.label} is required for a {sync_type.label}: choose one.")
+    try:
+        # Ids beyond the database's integer range would make PostgreSQL refuse the
+        # lookup; they name nothing, so they get the same message as any other.
+        object_id = clean_int(raw, param.label, minimum=1, maximum=MAX_ID)
+    except ValueError:
+        raise ValueError(f"{param.label} must be chosen from the list.") from None
+    if param.external_reference(db.session(), object_id) is None:
+        raise ValueError(f"No {param.label.lower()} with id {object_id}.")
+    return object_id
+
+
+def change_scope(
+    sync: Sync, raw: Any, *, user: User | None, actor: str | None = None
+) -> dict[str, Any]:
+    """Bind the sync to another scope object (support only); returns what changed.
+
+    An incremental sync's watermark says how far the *old* object's changes were sent; the
+    new object's receiver has seen none of its data, so the watermark is cleared and the
+    next run exports the new scope in full, as a sync's first run does. Refused while a
+    run builds: its end would store a watermark of the old scope.
+    """
+    from webapp.models.runs import CreationStatus
+
+    if user is not None:
+        require(user, SYNC_CREATE)
+    sync_type = sync_type_of(sync)
+    param = sync_type.scope
+    if param is None:
+        raise ValidationError({"scope_id": f"A {sync_type.label} has no scope to change."})
+    try:
+        object_id = _scope_object(sync_type, raw)
+    except ValueError as exc:
+        raise ValidationError({"scope_id": str(exc)}) from None
+    old_id = (sync.scope or {}).get(param.key)
+    if old_id is not None and int(old_id) == object_id:
+        return {}
+    building = db.session.scalar(
+        select(func.count())
+        .select_from(SyncInstance)
+        .where(
+            SyncInstance.sync_id == sync.id,
+            SyncInstance.creation_status.in_([CreationStatus.PENDING, CreationStatus.RUNNING]),
+        )
+    )
+    if building:
+        raise ValidationError(
+            {"scope_id": "A run of this sync is building; change the scope after it finishes."}
+        )
+    session = db.session()
+    changed: dict[str, Any] = {
+        "scope": {
+            "from": param.external_reference(session, int(old_id)) if old_id is not None else None,
+            "to": param.external_reference(session, object_id),
+        },
+        param.key: {"from": old_id, "to": object_id},
+    }
+    sync.scope = {**(sync.scope or {}), param.key: object_id}
+    if sync_type.semantics.reads_watermark and sync.watermark is not None:
+        sync.watermark = None
+        changed["watermark"] = "reset: the next run exports the new scope in full"
+    audit.record("sync.scope", obj=sync, detail=changed, user=user, actor=actor)
+    return changed
+
+
+def scope_labels(items: list[Sync]) -> dict[int, str]:
+    """What each sync is bound to, for the list page: one query per kind of scope."""
+    wanted: dict[str, tuple[Any, list[tuple[int, int]]]] = {}
+    for sync in items:
+        sync_type = exporters.registry().get(sync.type_key)
+        param = sync_type.scope if sync_type is not None else None
+        object_id = (sync.scope or {}).get(param.key) if param is not None else None
+        if param is not None and object_id is not None:
+            wanted.setdefault(param.key, (param, []))[1].append((sync.id, int(object_id)))
+    labels: dict[int, str] = {}
+    session = db.session()
+    for param, pairs in wanted.values():
+        ids = {object_id for _, object_id in pairs}
+        if param.external_references is not None:
+            refs = param.external_references(session, ids)
+        else:
+            refs = {i: r for i in ids if (r := param.external_reference(session, i)) is not None}
+        for sync_id, object_id in pairs:
+            ref = refs.get(object_id)
+            labels[sync_id] = (
+                f"{param.label}: {ref if ref is not None else f'#{object_id} (deleted)'}"
+            )
+    return labels
 
 
 def set_enabled(sync: Sync, enabled: bool, *, user: User | None, actor: str | None = None) -> None:
@@ -189,7 +280,11 @@ def update_settings(
             errors[key] = f"Unknown setting {key!r}."
             continue
         try:
-            clean[key] = _clean_setting(key, value)
+            if key == "timezone":
+                # Canonical zones only; a sync already in a legacy zone may keep it.
+                clean[key] = timezones.check_choosable(value, current=sync.timezone)
+            else:
+                clean[key] = _clean_setting(key, value)
         except ValueError as exc:
             errors[key] = str(exc)
     options = sync.options
@@ -219,17 +314,113 @@ def update_settings(
     return changed
 
 
-def delete_sync(sync: Sync, *, user: User | None, actor: str | None = None) -> None:
+@dataclass(frozen=True)
+class DeletionImpact:
+    """What deleting a sync loses, shown on the confirmation page and kept in the audit."""
+
+    runs: int
+    active_runs: int  # building, or with a transfer still pending, sending or retrying
+    files: int  # recorded files of its runs
+    recorded_bytes: int
+    files_on_disk: int  # what is really in its export folder (leftovers included)
+    bytes_on_disk: int
+    destinations: int
+    recipient_keys: int
+
+
+def export_folder(sync: Sync) -> Path:
+    """Where a sync's run folders are (the build job writes ``run-<id>`` folders here)."""
+    return Path(current_app.config["EXPORT_DIR"]) / f"sync-{sync.id}"
+
+
+def deletion_impact(sync: Sync) -> DeletionImpact:
+    from webapp.models.runs import CreationStatus, SyncFile, Transfer, TransferStatus
+
+    runs = instance_count(sync)
+    files, recorded = db.session.execute(
+        select(func.count(SyncFile.id), func.coalesce(func.sum(SyncFile.size), 0))
+        .join(SyncInstance, SyncFile.instance_id == SyncInstance.id)
+        .where(SyncInstance.sync_id == sync.id)
+    ).one()
+    building = select(SyncInstance.id).where(
+        SyncInstance.sync_id == sync.id,
+        SyncInstance.creation_status.in_([CreationStatus.PENDING, CreationStatus.RUNNING]),
+    )
+    sending = (
+        select(Transfer.instance_id)
+        .join(SyncInstance, Transfer.instance_id == SyncInstance.id)
+        .where(
+            SyncInstance.sync_id == sync.id,
+            Transfer.status.in_(
+                [TransferStatus.PENDING, TransferStatus.TRANSFERRING, TransferStatus.RETRYING]
+            ),
+        )
+    )
+    active = db.session.scalar(select(func.count()).select_from(building.union(sending).subquery()))
+    on_disk, size_on_disk = _folder_usage(export_folder(sync))
+    return DeletionImpact(
+        runs=runs,
+        active_runs=active or 0,
+        files=files or 0,
+        recorded_bytes=int(recorded or 0),
+        files_on_disk=on_disk,
+        bytes_on_disk=size_on_disk,
+        destinations=len(sync.destinations),
+        recipient_keys=len(sync.recipient_keys),
+    )
+
+
+def _folder_usage(folder: Path) -> tuple[int, int]:
+    """(files, bytes) under ``folder``; (0, 0) when it does not exist."""
+    count = size = 0
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            try:
+                size += (Path(root) / name).lstat().st_size
+            except OSError:
+                continue
+            count += 1
+    return count, size
+
+
+def delete_sync(sync: Sync, *, user: User | None, actor: str | None = None) -> Path:
+    """Delete the sync, its destinations and runs (database rows only) and audit what went.
+
+    Returns its export folder: the caller removes it with :func:`remove_export_folder`
+    only after the commit, so a failed or rolled-back delete never loses files.
+    """
     if user is not None:
         require(user, SYNC_CREATE)
+    impact = deletion_impact(sync)
+    folder = export_folder(sync)
     audit.record(
         "sync.delete",
         obj=sync,
-        detail={"type": sync.type_key, "name": sync.name},
+        detail={
+            "type": sync.type_key,
+            "name": sync.name,
+            "runs": impact.runs,
+            "files": impact.files,
+            "bytes_on_disk": impact.bytes_on_disk,
+            "destinations": impact.destinations,
+        },
         user=user,
         actor=actor,
     )
     db.session.delete(sync)
+    return folder
+
+
+def remove_export_folder(folder: Path) -> None:
+    """Remove a deleted sync's files (after its delete committed).
+
+    Only a ``sync-<id>`` folder directly under EXPORT_DIR is removed, never anything else.
+    """
+    root = Path(current_app.config["EXPORT_DIR"]).resolve()
+    target = folder.resolve()
+    if target.parent != root or not re.fullmatch(r"sync-[0-9]+", target.name):
+        raise ValueError(f"Refusing to remove {folder}: not a sync folder under EXPORT_DIR.")
+    shutil.rmtree(target, ignore_errors=True)
 
 
 def last_runs(items: list[Sync]) -> dict[int, SyncInstance]:

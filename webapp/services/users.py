@@ -117,6 +117,35 @@ def set_password(user: User, password: str, *, actor: User | None = None) -> Non
     audit.record("user.password", obj=user, user=actor)
 
 
+# The form's field names (errors are shown next to them).
+CURRENT_FIELD, NEW_FIELD, CONFIRM_FIELD = "current_password", "new_password", "new_password_confirm"
+
+
+def change_own_password(user: User, current: str, new: str, confirm: str) -> None:
+    """A user changes their own password: the current one is required, the new one follows
+    the rules. ``set_password`` moves the session version on, which ends every other
+    session of the user (the caller logs this one in again). A wrong current password is
+    audited and changes nothing."""
+    errors: dict[str, str] = {}
+    try:
+        _hasher.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        errors[CURRENT_FIELD] = "That is not your current password."
+    try:
+        check_password_rules(new or "", field=NEW_FIELD)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if (new or "") != (confirm or ""):
+        errors[CONFIRM_FIELD] = "The new passwords do not match."
+    elif new and new == current and CURRENT_FIELD not in errors:
+        errors[NEW_FIELD] = "Choose a password other than the current one."
+    if errors:
+        if CURRENT_FIELD in errors:
+            audit.record("user.password_change_refused", obj=user, user=user)
+        raise ValidationError(errors)
+    set_password(user, new, actor=user)
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user whose email and password match, or None. Takes the same time either way."""
     user = find_by_email(email or "")

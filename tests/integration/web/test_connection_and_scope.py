@@ -263,6 +263,11 @@ def test_create_sync_with_a_scope_chosen_from_the_list(
     client = login(make_user("support"))
     form = client.get("/syncs/new?type_key=member_descriptor").text
     assert f'<option value="{gold.id}">GOLD — Gold members</option>' in form
+    # The empty prompt comes first and nothing else is selected: no silent default.
+    assert form.index('<option value="">— Choose a member descriptor —</option>') < form.index(
+        "GOLD"
+    )
+    assert "<option selected" not in form.split('id="scope_id"')[1].split("</select>")[0]
     partial = client.get(
         "/syncs/new?type_key=member_descriptor", headers={"HX-Request": "true"}
     ).text

@@ -278,7 +278,11 @@ def test_edit_keeps_password_when_empty_and_delete(
     db.session.expire_all()
     edited = db.session.get(Destination, destination.id)
     assert edited.name == "Renamed" and edited.password_encrypted == token
-    assert client.post(f"/destinations/{destination.id}/delete").status_code == 302
+    # Without confirm the POST only shows the confirmation page; with it, deletes.
+    assert client.post(f"/destinations/{destination.id}/delete").status_code == 200
+    assert db.session.get(Destination, destination.id) is not None
+    confirmed = client.post(f"/destinations/{destination.id}/delete", data={"confirm": "delete"})
+    assert confirmed.status_code == 302
     assert db.session.get(Destination, destination.id) is None
     assert {"destination.create", "destination.update", "destination.delete"} <= set(
         audit_actions()

@@ -87,7 +87,7 @@ def process_new_sync(sync_id: int) -> Response:
         instance = runs.start_manual_run(sync, user=_user())
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(exc.errors.values()))
+        flash("; ".join(exc.errors.values()), "error")
     else:
         if runs.queue_was_down(instance):
             flash(
@@ -129,7 +129,7 @@ def retransfer(sync_id: int, instance_id: int) -> Response:
         started = runs.request_retransfer(instance, user=_user(), destination_id=destination_id)
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(exc.errors.values()))
+        flash("; ".join(exc.errors.values()), "error")
     else:
         names = ", ".join(t.destination_name for t in started)
         if runs.queue_was_down(*started):

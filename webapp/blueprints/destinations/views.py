@@ -52,6 +52,24 @@ def _forget_secrets(form: DestinationForm) -> None:
     form.private_key.data = ""
 
 
+def _saved(destination: Destination, raw: dict[str, Any]) -> Response:
+    """Commit a saved destination; a test of exactly these settings (pressed on the form)
+    becomes its last test. An untested, failed or unpinned one is saved with a warning and
+    the form again, where Test connection is: its first transfer would fail otherwise."""
+    connection_test.record_from_token(destination, request.form.get("test_token"), raw, _user())
+    db.session.commit()
+    problem = destinations.trust_problem(destination)
+    if problem is None:
+        flash(f"Destination “{destination.name}” saved.")
+        return redirect(url_for("destinations.destination_list", sync_id=destination.sync_id))
+    flash(
+        f"Destination “{destination.name}” saved, but {problem} Press Test connection.", "warning"
+    )
+    return redirect(
+        url_for("destinations.edit", destination_id=destination.id) + "#test-connection"
+    )
+
+
 @bp.route("/syncs/<int:sync_id>/destinations")
 @permission_required(SYNC_CONFIGURE)
 def destination_list(sync_id: int) -> str:
@@ -66,7 +84,7 @@ def destination_list(sync_id: int) -> str:
 def add(sync_id: int) -> str | Response:
     sync = syncs.get_sync(sync_id, _user())
     if len(sync.destinations) >= MAX_DESTINATIONS and request.method == "GET":
-        flash(f"This sync already has {MAX_DESTINATIONS} destinations, the most allowed.")
+        flash(f"This sync already has {MAX_DESTINATIONS} destinations, the most allowed.", "error")
         return redirect(url_for("destinations.destination_list", sync_id=sync.id))
     form = DestinationForm()
     if form.validate_on_submit():
@@ -76,9 +94,7 @@ def add(sync_id: int) -> str | Response:
             db.session.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
-            flash(f"Destination “{destination.name}” saved.")
-            return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+            return _saved(destination, _form_data(form))
     _forget_secrets(form)
     return render_template(
         "destinations/form.html", sync=sync, form=form, destination=None, Protocol=Protocol
@@ -103,25 +119,83 @@ def edit(destination_id: int) -> str | Response:
             db.session.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
-            flash(f"Destination “{destination.name}” saved.")
-            return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+            return _saved(destination, _form_data(form))
     _forget_secrets(form)
     return render_template(
         "destinations/form.html", sync=sync, form=form, destination=destination, Protocol=Protocol
     )
 
 
-@bp.route("/destinations/<int:destination_id>/delete", methods=["POST"])
+@bp.route("/destinations/<int:destination_id>/delete", methods=["GET", "POST"])
 @permission_required(SYNC_CONFIGURE)
-def delete(destination_id: int) -> Response:
+def delete(destination_id: int) -> str | Response:
+    """GET: what deleting changes, and the confirm button; POST with ``confirm``: delete."""
     destination = destinations.get_destination(destination_id)
     sync = syncs.get_sync(destination.sync_id, _user())
-    name = destination.name
-    destinations.delete_destination(destination, user=_user())
-    db.session.commit()
-    flash(f"Destination “{name}” deleted.")
-    return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    if request.method == "POST" and request.form.get("confirm") == "delete":
+        name = destination.name
+        destinations.delete_destination(destination, user=_user())
+        db.session.commit()
+        flash(f"Destination “{name}” deleted.")
+        return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    return render_template(
+        "destinations/delete.html",
+        sync=sync,
+        destination=destination,
+        impact=destinations.deletion_impact(destination),
+        Protocol=Protocol,
+    )
+
+
+@bp.route("/destinations/<int:destination_id>/pin", methods=["GET", "POST"])
+@permission_required(SYNC_CONFIGURE)
+def renew_pin(destination_id: int) -> str | Response:
+    """Renew a pinned host key or certificate after the receiver changed it on purpose.
+
+    GET: the current pin and a Test connection of the stored settings (the pinned key is
+    checked first, so the password never reaches a server showing another key). POST:
+    pin what that test saw, only if this user's finished test of this destination
+    presented exactly the ticked fingerprint.
+    """
+    destination = destinations.get_destination(destination_id)
+    sync = syncs.get_sync(destination.sync_id, _user())
+    if request.method == "POST":
+        sftp = Protocol(destination.protocol) is Protocol.SFTP
+        ticked = (request.form.get("host_key_fingerprint") if sftp else None) or (
+            request.form.get("tls_fingerprint") or ""
+        )
+        seen = connection_test.finished_outcome(request.form.get("test_token"), _user())
+        presented = (seen.host_key_fingerprint if sftp else seen.tls_fingerprint) if seen else None
+        try:
+            if seen is None or seen.destination_id != destination.id or not presented:
+                raise ValidationError(
+                    {"test": "Press Test connection first: the pin is renewed to what it shows."}
+                )
+            if ticked.strip() != presented:
+                raise ValidationError(
+                    {"fingerprint": "Tick the key or certificate the test showed to pin it."}
+                )
+            detail = destinations.renew_pin(
+                destination,
+                presented,
+                key_type=seen.host_key_type,
+                not_after=seen.tls_not_after,
+                user=_user(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("Pin not renewed: " + "; ".join(exc.errors.values()), "error")
+            return redirect(url_for("destinations.renew_pin", destination_id=destination.id))
+        db.session.commit()
+        flash(
+            f"Pin renewed: {detail['to']} replaces {detail['from']}. Press Test connection "
+            "to check that the login works with it.",
+            "warning",
+        )
+        return redirect(url_for("destinations.destination_list", sync_id=sync.id))
+    return render_template(
+        "destinations/renew_pin.html", sync=sync, destination=destination, Protocol=Protocol
+    )
 
 
 def _test_limit_key() -> str:
@@ -181,4 +255,6 @@ def test_result(sync_id: int, token: str) -> str:
         if outcome.pending
         else None
     )
-    return render_template("destinations/_test_result.html", outcome=outcome, poll_url=poll_url)
+    return render_template(
+        "destinations/_test_result.html", outcome=outcome, poll_url=poll_url, token=token
+    )

@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 
 from webapp.models.syncs import Compression, Encryption
-
-ZONES = sorted(available_timezones())
 
 
 class CreateSyncForm(FlaskForm):
@@ -19,7 +15,8 @@ class CreateSyncForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     execution_time = StringField("Execution time (HH:MM, 24 h)")
-    timezone = SelectField("Timezone", choices=[SelectChoice(z, z) for z in ZONES])
+    # Checked by the service (timezones.check_choosable), whose message names the value.
+    timezone = SelectField("Timezone", validate_choice=False)
     compression = SelectField(
         "Compression",
         choices=[
@@ -40,6 +37,19 @@ class SettingsForm(FlaskForm):
     delivery_deadline = StringField("Delivered to every destination by (HH:MM, optional)")
     retention_days = StringField("Keep stored files for (days)")
     retention_runs = StringField("…and always keep the files of the last (runs)")
+
+
+def zone_choices(selected: str | None) -> dict[str, list[SelectChoice]]:
+    """The timezone select's groups (common zones first); a submitted or stored value that
+    is not offered is kept as the first option, so the select shows what was sent."""
+    from webapp.services import timezones
+
+    groups = {
+        label: [SelectChoice(z, z) for z in zones] for label, zones in timezones.grouped_choices()
+    }
+    if selected and selected not in timezones.canonical_zones():
+        groups = {"As submitted": [SelectChoice(selected, selected)], **groups}
+    return groups
 
 
 class RecipientKeyForm(FlaskForm):

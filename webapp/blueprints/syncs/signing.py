@@ -31,7 +31,7 @@ def set_signing_key(sync_id: int) -> Response:
         )
     except ValidationError as exc:
         db.session.rollback()
-        flash("Signing key not saved: " + "; ".join(exc.errors.values()))
+        flash("Signing key not saved: " + "; ".join(exc.errors.values()), "error")
     else:
         db.session.commit()
         flash(f"Signing key {fingerprint} saved; files are signed from the next run.")
@@ -46,7 +46,7 @@ def remove_signing_key(sync_id: int) -> Response:
         signing.remove_signing_key(sync, user=_user())
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(exc.errors.values()))
+        flash("; ".join(exc.errors.values()), "error")
     else:
         db.session.commit()
         flash("Signing key removed; files are no longer signed.")

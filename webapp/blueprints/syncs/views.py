@@ -13,7 +13,12 @@ from wtforms import SelectChoice
 import exporters
 from exporters.base import OptionKind
 from loyalty.errors import ValidationError
-from webapp.blueprints.syncs.forms import CreateSyncForm, RecipientKeyForm, SettingsForm
+from webapp.blueprints.syncs.forms import (
+    CreateSyncForm,
+    RecipientKeyForm,
+    SettingsForm,
+    zone_choices,
+)
 from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx
@@ -24,6 +29,7 @@ from webapp.services.permissions import (
     SYNC_CREATE,
     SYNC_MANAGE,
     SYNC_VIEW,
+    has_permission,
     permission_required,
 )
 
@@ -54,6 +60,7 @@ def sync_list() -> str:
         notices=notices.for_syncs(items),
         labels=_labels(),
         stored_total=sum(retention.stored_bytes_by_sync().values()),
+        scope_labels=syncs.scope_labels(items),
     )
 
 
@@ -74,6 +81,7 @@ def toggle_enabled(sync_id: int) -> str | Response:
             destination_count=syncs.destination_counts([sync]).get(sync.id, 0),
             notices=notices.for_syncs([sync]),
             labels=_labels(),
+            scope_labels=syncs.scope_labels([sync]),
         )
     return redirect(url_for("syncs.sync_list"))
 
@@ -86,9 +94,7 @@ def create() -> str | Response:
     form.type_key.choices = [SelectChoice(t.key, f"{t.label} ({t.key})") for t in types]
     chosen = request.values.get("type_key") or (types[0].key if types else "")
     scope = exporters.registry()[chosen].scope if chosen in exporters.registry() else None
-    form.scope_id.choices = [
-        SelectChoice(str(i), label) for i, label in (scope.choices(db.session()) if scope else [])
-    ]
+    form.scope_id.choices = _scope_choices(scope)
     if scope is not None:
         form.scope_id.label.text = scope.label
     if request.method == "POST" and form.validate():
@@ -122,6 +128,7 @@ def settings(sync_id: int) -> str | Response:
         form.notify_emails.data = "\n".join(sync.notify_emails or [])
         form.compression.data = str(sync.compression)
         form.encryption.data = str(sync.encryption)
+    form.timezone.choices = zone_choices(form.timezone.data or sync.timezone)
     option_values: dict[str, Any] = {**sync_type.default_options(), **(sync.options or {})}
     option_errors: dict[str, str] = {}
     if request.method == "POST" and form.validate():
@@ -173,6 +180,12 @@ def settings(sync_id: int) -> str | Response:
         OptionKind=OptionKind,
         preview=preview,
         scope_label=syncs.scope_label(sync),
+        scope=sync_type.scope,
+        # Only support may change the scope: others get no list of every object.
+        scope_choices=_scope_choices(sync_type.scope)
+        if has_permission(_user(), SYNC_CREATE)
+        else [],
+        scope_value=str((sync.scope or {}).get(sync_type.scope.key, "")) if sync_type.scope else "",
     )
 
 
@@ -200,7 +213,7 @@ def add_key(sync_id: int) -> Response | str:
         added = recipients.add_recipient_key(sync, text, user=_user())
     except ValidationError as exc:
         db.session.rollback()
-        flash("Key not added: " + "; ".join(exc.errors.values()))
+        flash("Key not added: " + "; ".join(exc.errors.values()), "error")
     else:
         db.session.commit()
         flash(f"Added {len(added)} key(s)." if added else "That key is already a recipient.")
@@ -215,22 +228,35 @@ def remove_key(sync_id: int, key_id: int) -> Response:
         recipients.remove_recipient_key(sync, key_id, user=_user())
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(exc.errors.values()))
+        flash("; ".join(exc.errors.values()), "error")
     else:
         db.session.commit()
         flash("Key removed.")
     return redirect(url_for("syncs.settings", sync_id=sync.id) + "#encryption")
 
 
-@bp.route("/syncs/<int:sync_id>/delete", methods=["POST"])
+@bp.route("/syncs/<int:sync_id>/delete", methods=["GET", "POST"])
 @permission_required(SYNC_CREATE)
-def delete(sync_id: int) -> Response:
+def delete(sync_id: int) -> str | Response:
+    """GET: what would be lost, and the confirm button. POST with ``confirm``: delete.
+
+    A POST without ``confirm`` (an old one-click form, a replayed request) only shows the
+    confirmation page. The files go after the commit, never before.
+    """
     sync = syncs.get_sync(sync_id, _user())
-    name = sync.name
-    syncs.delete_sync(sync, user=_user())
-    db.session.commit()
-    flash(f"Sync “{name}” deleted.")
-    return redirect(url_for("syncs.sync_list"))
+    if request.method == "POST" and request.form.get("confirm") == "delete":
+        name = sync.name
+        folder = syncs.delete_sync(sync, user=_user())
+        db.session.commit()
+        syncs.remove_export_folder(folder)
+        flash(f"Sync “{name}” deleted, with its runs and files.")
+        return redirect(url_for("syncs.sync_list"))
+    return render_template(
+        "syncs/delete.html",
+        sync=sync,
+        impact=syncs.deletion_impact(sync),
+        scope_label=syncs.scope_label(sync),
+    )
 
 
 @bp.route("/sync-types/<key>")
@@ -240,6 +266,41 @@ def layout(key: str) -> str:
     if sync_type is None:
         abort(404)
     return render_template("syncs/layout.html", sync_type=sync_type)
+
+
+def _scope_choices(scope: Any) -> list[SelectChoice]:
+    """The scope select: an empty "choose" entry first, so that nothing is chosen unseen
+    (the browser would otherwise submit the first object in the list)."""
+    if scope is None:
+        return []
+    objects = scope.choices(db.session())
+    prompt = f"— Choose a {scope.label.lower()} —"
+    return [
+        SelectChoice("", prompt),
+        *(SelectChoice(str(i), label) for i, label in objects),
+    ]
+
+
+@bp.route("/syncs/<int:sync_id>/scope", methods=["POST"])
+@permission_required(SYNC_CREATE)
+def change_scope(sync_id: int) -> Response:
+    """Support binds the sync to another scope object (audited; the watermark is reset)."""
+    sync = syncs.get_sync(sync_id, _user())
+    try:
+        changed = syncs.change_scope(sync, request.form.get("scope_id"), user=_user())
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("Scope not changed: " + "; ".join(exc.errors.values()), "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash(
+                f"Scope changed to {changed['scope']['to']}. The next run exports the new "
+                "scope in full."
+            )
+        else:
+            flash("Nothing changed.")
+    return redirect(url_for("syncs.settings", sync_id=sync.id) + "#scope")
 
 
 def _submitted_options(sync_type: Any) -> dict[str, Any]:

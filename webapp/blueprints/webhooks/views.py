@@ -92,7 +92,7 @@ def send_test(webhook_id: int) -> Response:
         delivery = webhooks.send_test(webhook, user=_user())
     except ValidationError as exc:
         db.session.rollback()
-        flash("; ".join(exc.errors.values()))
+        flash("; ".join(exc.errors.values()), "error")
     else:
         flash(f"Test event queued (delivery #{delivery.id}); its result appears in the log below.")
     return redirect(url_for("webhooks.detail", webhook_id=webhook.id))
