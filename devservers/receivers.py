@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import secrets
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,21 @@ def _busy(error: OSError, protocol: str, port: int, variable: str) -> ReceiverPo
         f"The demo {protocol} receiver cannot listen on 127.0.0.1:{port}: another program "
         f"uses that port. Stop it, or choose a free port with {variable}=NNNN."
     )
+
+
+def check_ports(settings: ReceiverSettings) -> None:
+    """Raise ``ReceiverPortBusy`` (naming the port and its variable) when a receiver's port
+    is taken; ``make run`` calls it before it says "Open", then starts the receivers."""
+    for protocol, port, variable in (
+        ("SFTP", settings.sftp_port, "DEMO_SFTP_PORT"),
+        ("FTPS", settings.ftps_port, "DEMO_FTPS_PORT"),
+    ):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as error:
+                raise (_busy(error, protocol, port, variable) or error) from error
 
 
 @contextmanager

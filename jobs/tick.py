@@ -27,6 +27,7 @@ from jobs.build import fail_build, run_dir
 from jobs.context import job_context
 from jobs.deadlines import check_deadlines
 from jobs.expiry import check_expiries
+from jobs.retention import purge_due
 from jobs.transfer import finish_transfer
 from jobs.webhooks import enqueue_due_deliveries
 from loyalty.db import utcnow
@@ -40,7 +41,7 @@ from webapp.models.runs import (
     Trigger,
 )
 from webapp.models.syncs import Sync
-from webapp.services import audit, dispatch
+from webapp.services import audit, dispatch, health
 from webapp.services.schedule import parse_time, slots_between
 
 # A pending run whose job vanished (Redis restarted, job expired) is enqueued again after this.
@@ -58,7 +59,10 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         late = check_deadlines(now)
         resumed += enqueue_due_deliveries(now)
         warned = check_expiries(now)
+        purge_queued = purge_due(now)  # once a UTC day (jobs.retention)
+        health.record_tick(now)  # /readyz and the Status page
         return {
+            "purge_queued": purge_queued,
             "created": created,
             "swept": swept,
             "enqueued": resumed,

@@ -50,6 +50,7 @@ LEGACY_TICK_ID = "loyalty-sync-tick"
 # The builds queue of installs on the old fixed default prefix "loyalty-sync".
 LEGACY_BUILDS = "loyalty-sync-builds"
 TICK_INTERVAL_SECONDS = 60
+WORKER_TTL_SECONDS = 60
 # Back-off of the scheduler while Redis does not answer: 1, 2, 4 ... at most 30 s.
 RECONNECT_MAX_SECONDS = 30.0
 
@@ -114,6 +115,9 @@ def install_worker(worker_class: Any) -> Any:
         worker_queue_names(),
         connection=redis_client(),
         name=f"{queue_prefix()}-{uuid.uuid4().hex[:12]}",
+        # An idle worker heartbeats every worker_ttl - 15 s: 45 s, so /readyz can ask for
+        # a worker seen in the last minute (RQ's default 420 s beats every 405 s).
+        worker_ttl=WORKER_TTL_SECONDS,
     )
 
 

@@ -47,7 +47,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, and_, false, func, or_, select, text
+from sqlalchemy import Connection, Row, and_, delete, false, func, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
@@ -196,6 +196,31 @@ def changes_since(
     return ChangeSet(since, until, iter(rows))
 
 
+def prune_below(bind: Connection | Session, needed: list[Watermark]) -> int:
+    """Delete the change-log rows that every position in ``needed`` has already seen.
+
+    ``needed`` is the position each reader of the log still starts from (each sync's
+    watermark, or its creation position before its first run); an empty list means no
+    reader, so everything up to now goes. Returns the rows deleted; the caller commits.
+
+    PostgreSQL: a row whose ``txid`` is below a snapshot's ``xmin`` was committed before
+    that snapshot was taken, so it lies in no window after it; the bound is the lowest
+    ``xmin``. SQLite: a position is the highest id seen, so ids up to the lowest go
+    (``sqlite_autoincrement`` keeps them from being reused).
+    """
+    dialect = _dialect(bind)
+    positions = needed or [current_watermark(bind)]
+    for position in positions:
+        _check(position, dialect)
+    if dialect == "postgresql":
+        xmin = min(PgSnapshot.parse(p["pg_snapshot"]).xmin for p in positions)
+        condition: ColumnElement[bool] = ChangeLog.txid < xmin
+    else:
+        condition = ChangeLog.id <= min(int(p["max_id"]) for p in positions)
+    result = bind.execute(delete(ChangeLog).where(condition))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 __all__ = [
     "ChangeSet",
     "PgSnapshot",
@@ -203,5 +228,6 @@ __all__ = [
     "changes_select",
     "changes_since",
     "current_watermark",
+    "prune_below",
     "window",
 ]

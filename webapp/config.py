@@ -111,6 +111,13 @@ DEFAULTS: dict[str, Any] = {
     "CORPORATE_TIMEZONE": "UTC",
     # Start demo receivers and demo syncs (make run).
     "DEMO": False,
+    # /readyz: a worker must have been seen, and the minute tick run, this recently.
+    "READY_WORKER_SECONDS": 60,
+    "READY_TICK_SECONDS": 180,
+    # /metrics answers a request with "Authorization: Bearer <METRICS_TOKEN>" or from an
+    # address in METRICS_ALLOW (CIDRs); neither set: it refuses everyone.
+    "METRICS_TOKEN": None,
+    "METRICS_ALLOW": [],
 }
 
 

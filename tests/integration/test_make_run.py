@@ -32,7 +32,13 @@ BIN = Path(sys.executable).parent
 
 
 class Stack:
-    def __init__(self, tmp: Path, demo: bool, private_redis: bool = False) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        demo: bool,
+        private_redis: bool = False,
+        before_start: Callable[[Stack], None] | None = None,
+    ) -> None:
         # private_redis: nothing answers at REDIS_URL, so run_stack.py starts its own.
         self.redis = None if private_redis else start_redis(tmp / "redis")
         self.private_redis_dir = tmp / "private-redis"
@@ -55,6 +61,8 @@ class Stack:
             "FLASK_APP": "wsgi",
         }
         self.env.pop("TEST_DATABASE_URL", None)
+        if before_start is not None:
+            before_start(self)
         self.log_file = self.log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "scripts/run_stack.py"],
@@ -110,8 +118,12 @@ class Stack:
 def stack_factory(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     started: list[Stack] = []
 
-    def start(demo: bool, private_redis: bool = False) -> Stack:
-        stack = Stack(tmp_path, demo, private_redis)
+    def start(
+        demo: bool,
+        private_redis: bool = False,
+        before_start: Callable[[Stack], None] | None = None,
+    ) -> Stack:
+        stack = Stack(tmp_path, demo, private_redis, before_start)
         started.append(stack)
         return stack
 
@@ -180,3 +192,68 @@ def test_make_run_without_redis_starts_a_private_one_with_a_password(
     authed = redis.Redis(host="127.0.0.1", port=port, password=password.group(1))
     workers = authed.smembers("rq:workers")
     assert len(workers) == 3, workers
+
+
+def occupy(port: int) -> socket.socket:
+    """Another program listening on ``port`` (as a second demo would)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen()
+    return sock
+
+
+def test_a_taken_port_is_named_with_its_variable_and_nothing_starts(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    held: list[socket.socket] = []
+    try:
+        stack = stack_factory(
+            demo=True,
+            before_start=lambda s: held.extend([occupy(s.port), occupy(s.ftps_port)]),
+        )
+        code = stack.process.wait(timeout=120)
+        output = stack.output()
+        assert code != 0, output
+        assert f"127.0.0.1:{stack.port}" in output and "PORT=NNNN" in output
+        assert f"127.0.0.1:{stack.ftps_port}" in output and "DEMO_FTPS_PORT=NNNN" in output
+        assert "DEMO_SFTP_PORT" not in output  # the free one is not blamed
+        assert "Open http" not in output and "Traceback" not in output
+        assert "Address already in use" not in output
+        assert not (Path(stack.env["LOYALTY_SYNC_INSTANCE_PATH"]) / "exports").exists()
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def listener_pid(port: int) -> int:
+    """The process listening on 127.0.0.1:``port`` (from ``ss``)."""
+    shown = subprocess.run(
+        ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"pid=(\d+)", shown)
+    assert match, shown
+    return int(match.group(1))
+
+
+def test_a_demo_receiver_that_dies_leaves_the_web_app_and_workers_running(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    stack = stack_factory(demo=True)
+    stack.wait_until_up()
+    deadline = time.monotonic() + 60
+    while not listening(stack.ftps_port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.kill(listener_pid(stack.ftps_port), signal.SIGKILL)  # the receivers die, however
+    deadline = time.monotonic() + 30
+    while listening(stack.ftps_port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not listening(stack.ftps_port) and not listening(stack.sftp_port)
+    time.sleep(5)  # honcho, if it ran them, would have stopped every process by now
+    assert stack.process.poll() is None, stack.output()
+    assert "The demo receivers stopped" in stack.output(), stack.output()
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.port}/healthz", timeout=5) as r:
+        assert r.status == 200
+    status = stack.flask("ops", "status", "--json")
+    checks = json.loads(status.stdout)["checks"]
+    assert checks["workers"]["ok"] and checks["database"]["ok"], status.stdout

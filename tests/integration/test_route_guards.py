@@ -12,10 +12,14 @@ from flask.testing import FlaskClient
 
 from webapp.services.permissions import PERMISSION_ATTRIBUTE, PUBLIC_ATTRIBUTE
 
+# /healthz and /readyz for load balancers; /metrics checks its own token or address.
 PUBLIC_ENDPOINTS = {
     "static",
     "auth.login",
     "auth.logout",
+    "health.healthz",
+    "health.readyz",
+    "health.metrics_view",
     # The API's own description (no data): readable before one has a token.
     "api_docs.openapi_json",
     "api_docs.reference",

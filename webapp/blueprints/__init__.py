@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.auth.views import bp as auth_bp
     from webapp.blueprints.dashboard.views import bp as dashboard_bp
     from webapp.blueprints.destinations.views import bp as destinations_bp
+    from webapp.blueprints.health.views import bp as health_bp
     from webapp.blueprints.runs.views import bp as runs_bp
     from webapp.blueprints.support.views import bp as support_bp
     from webapp.blueprints.syncs.views import bp as syncs_bp
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(runs_bp)
     app.register_blueprint(support_bp, url_prefix="/support")
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(tokens_bp, url_prefix="/account/tokens")
 

@@ -12,7 +12,7 @@ from webapp.models.notifications import Webhook
 from webapp.models.syncs import Destination, Sync
 from webapp.services import audit, secrets, users
 
-ops_cli = AppGroup("ops", help="Operations: bootstrap a fresh installation.")
+ops_cli = AppGroup("ops", help="Operations: bootstrap a fresh installation, report its status.")
 secrets_cli = AppGroup("secrets", help="Secrets at rest: keys and rotation.")
 
 
@@ -59,3 +59,27 @@ def rotate() -> None:
     audit.record("secrets.rotate", detail={"secrets": count})
     db.session.commit()
     click.echo(f"Re-encrypted {count} secret(s) with the newest key.")
+
+
+@ops_cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="the /readyz body, as JSON")
+def status(as_json: bool) -> None:
+    """What /readyz says: database, Redis, workers seen, the last tick. Exit 1 if not ready."""
+    import json
+
+    from webapp.services import health
+
+    state = health.readiness()
+    if as_json:
+        click.echo(json.dumps(state.as_json(), indent=2))
+    else:
+        click.echo("Ready" if state.ready else "NOT READY")
+        for check in state.checks:
+            click.echo(f"  {check.name:<9} {'ok' if check.ok else 'FAILING':<8} {check.detail}")
+        for worker in state.workers:
+            age = f"{worker.age_seconds:.0f} s ago" if worker.age_seconds is not None else "never"
+            click.echo(f"  worker    {worker.state:<8} {worker.name} (seen {age})")
+        if state.last_tick is not None:
+            click.echo(f"  last tick {state.last_tick:%Y-%m-%d %H:%M:%S} UTC")
+    if not state.ready:
+        raise SystemExit(1)

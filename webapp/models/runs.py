@@ -152,6 +152,8 @@ class SyncInstance(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     watermark_from: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     watermark_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the retention policy deleted this run's files (the rows and hashes stay).
+    files_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "Run 3" of its sync (the global id stays in URLs); from Sync.runs_created, at creation.
     sequence: Mapped[int | None] = mapped_column()
     outcome: Mapped[RunOutcome] = mapped_column(

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 MAX_DESTINATIONS = 6
 MAX_RETRIES = 5
+DEFAULT_RETENTION_DAYS = 90
+MAX_RETENTION_DAYS = 36_600
+MAX_RETENTION_RUNS = 100_000
 
 
 class Compression(enum.StrEnum):
@@ -189,6 +192,16 @@ class Sync(Base):
     # Last scheduled slot (UTC) the scheduler has dealt with; see jobs.schedule.
     last_scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Retention of stored files (jobs.retention): a run's files are removed when it is
+    # older than retention_days, unless it is among the last retention_runs runs with
+    # files. Both None: kept forever. Run rows, hashes and audit always stay.
+    retention_days: Mapped[int | None] = mapped_column(default=DEFAULT_RETENTION_DAYS)
+    retention_runs: Mapped[int | None]
+    # The change-log position when the sync was created: the log below it is never
+    # needed by this sync, so pruning (jobs.retention) may go up to it while the sync
+    # has not run yet. None on syncs created before it was recorded (nothing is pruned
+    # below a sync that has neither this nor a watermark).
+    log_start: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Build lease (jobs.lease): which run holds the right to build, and its last heartbeat.
     build_lease_instance_id: Mapped[int | None]
     build_lease_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

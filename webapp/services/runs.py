@@ -101,6 +101,12 @@ def request_retransfer(
     """Transfer File(s): send the stored deliverables again, to all destinations or one."""
     if user is not None:
         require(user, SYNC_RUN)
+    if instance.files_removed_at is not None:
+        raise ValidationError(
+            f"Run #{instance.id} cannot be transferred again: its files were removed on "
+            f"{instance.files_removed_at:%Y-%m-%d} by the retention policy (Settings, "
+            "Stored files). Process New Sync builds a new run."
+        )
     if instance.creation_status != CreationStatus.SUCCEEDED or not instance.deliverables:
         raise ValidationError("Only a run whose files were created can be transferred again.")
     sync = instance.sync
@@ -197,6 +203,12 @@ def file_for_download(
     sync_file = db.session.get(SyncFile, ident) if ident is not None else None
     if sync_file is None or sync_file.role != FileRole.ORIGINAL:
         raise NotFound(f"No original file with id {file_id}.")
+    removed = sync_file.instance.files_removed_at
+    if removed is not None:
+        raise NotFound(
+            f"The file {sync_file.name} was removed on {removed:%Y-%m-%d} by the retention "
+            "policy; its name, size and SHA-256 stay on the run."
+        )
     root = Path(current_app.config["EXPORT_DIR"]).resolve()
     path = (root / sync_file.path).resolve()
     if root not in path.parents or not path.is_file():

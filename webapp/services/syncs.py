@@ -19,12 +19,21 @@ from sqlalchemy import func, select
 
 import exporters
 from exporters.base import OptionsInvalid, SyncType
+from loyalty.changefeed import current_watermark
 from loyalty.db import utcnow
 from loyalty.errors import NotFound, ValidationError
 from loyalty.text import CONTROL, MAX_ID, clean_int, clean_text, parse_id
 from webapp.extensions import db
 from webapp.models.runs import SyncInstance
-from webapp.models.syncs import Compression, Encryption, Sync, check_execution_time, check_timezone
+from webapp.models.syncs import (
+    MAX_RETENTION_DAYS,
+    MAX_RETENTION_RUNS,
+    Compression,
+    Encryption,
+    Sync,
+    check_execution_time,
+    check_timezone,
+)
 from webapp.models.users import User
 from webapp.services import audit, timezones
 from webapp.services.permissions import (
@@ -110,6 +119,9 @@ def create_sync(
         options=sync_type.default_options(),
         enabled=False,
         created_by_id=user.id if user else None,
+        # Where the change log stands now: retention never prunes above it while the
+        # sync has no watermark of its own (jobs.retention).
+        log_start=current_watermark(db.session()) if sync_type.semantics.reads_watermark else None,
     )
     db.session.add(sync)
     db.session.flush()
@@ -244,6 +256,8 @@ SETTINGS_FIELDS = (
     "pgp_armor",
     "notify_emails",
     "delivery_deadline",
+    "retention_days",
+    "retention_runs",
 )
 
 
@@ -500,7 +514,21 @@ def _clean_setting(key: str, value: Any) -> Any:
             raise ValueError(
                 "Delivery deadline must be HH:MM on a 24-hour clock, e.g. 07:00 (or empty)."
             ) from None
+    if key in ("retention_days", "retention_runs"):
+        return _clean_retention(key, value)
     raise ValueError(f"Unknown setting {key!r}.")
+
+
+def _clean_retention(key: str, value: Any) -> int | None:
+    """Keep files N days / the last N runs; empty means no limit of that kind."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    if key == "retention_days":
+        return clean_int(text, "Keep files for (days)", minimum=1, maximum=MAX_RETENTION_DAYS)
+    return clean_int(
+        text, "Keep the files of the last (runs)", minimum=1, maximum=MAX_RETENTION_RUNS
+    )
 
 
 def _clean_emails(value: Any) -> list[str]:

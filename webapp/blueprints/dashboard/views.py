@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.htmx import is_htmx
 from webapp.models.runs import CreationStatus, SyncInstance, TransferStatus
 from webapp.request_guards import MAX_PAGE, query_int
-from webapp.services import notices, progress, run_status, runs, syncs
+from webapp.services import notices, progress, retention, run_status, runs, syncs
 from webapp.services.permissions import SYNC_DOWNLOAD, SYNC_RUN, SYNC_VIEW, permission_required
 
 bp = Blueprint("dashboard", __name__)
@@ -67,6 +67,7 @@ def dashboard(sync_id: int) -> str:
         has_next=has_next,
         scope_label=syncs.scope_label(sync),
         notices=notices.for_syncs([sync]).get(sync.id),
+        stored_bytes=retention.stored_bytes(sync.id),
     )
 
 

@@ -35,6 +35,8 @@ class SettingsForm(FlaskForm):
     pgp_armor = BooleanField("ASCII-armored PGP output (binary otherwise)")
     notify_emails = TextAreaField("Failure notice addresses (one per line or comma-separated)")
     delivery_deadline = StringField("Delivered to every destination by (HH:MM, optional)")
+    retention_days = StringField("Keep stored files for (days)")
+    retention_runs = StringField("…and always keep the files of the last (runs)")
 
 
 def zone_choices(selected: str | None) -> dict[str, list[SelectChoice]]:

@@ -23,7 +23,7 @@ from webapp.extensions import db
 from webapp.forms import apply_errors
 from webapp.htmx import is_htmx
 from webapp.models.syncs import check_execution_time, check_timezone
-from webapp.services import notices, recipients, run_status, schedule, syncs
+from webapp.services import notices, recipients, retention, run_status, schedule, syncs
 from webapp.services.permissions import (
     SYNC_CONFIGURE,
     SYNC_CREATE,
@@ -59,6 +59,7 @@ def sync_list() -> str:
         destination_counts=syncs.destination_counts(items),
         notices=notices.for_syncs(items),
         labels=_labels(),
+        stored_total=sum(retention.stored_bytes_by_sync().values()),
         scope_labels=syncs.scope_labels(items),
     )
 
@@ -143,6 +144,9 @@ def settings(sync_id: int) -> str | Response:
             "delivery_deadline": form.delivery_deadline.data or "",
             "options": submitted,
         }
+        for key in ("retention_days", "retention_runs"):
+            if key in request.form:  # a form without them leaves the policy as it is
+                changes[key] = request.form[key]
         try:
             changed = syncs.update_settings(sync, changes, user=_user())
         except ValidationError as exc:
