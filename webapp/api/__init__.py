@@ -20,6 +20,15 @@ from webapp.api import auth
 from webapp.api.problem import PROBLEM_TYPE, ProblemSchema
 
 API_PREFIX = "/api/v1"
+
+# webargs drops unknown query parameters by default; here a query string is read by its
+# schema's own ``Meta.unknown`` (RAISE in ``PageArgs`` and ``AuditFilter``), so a mistyped
+# filter such as ``?stauts=failed`` is a 422 naming it, not a page of every run.
+Blueprint.ARGUMENTS_PARSER.DEFAULT_UNKNOWN_BY_LOCATION = {
+    **Blueprint.ARGUMENTS_PARSER.DEFAULT_UNKNOWN_BY_LOCATION,
+    "query": None,
+    "querystring": None,
+}
 _PREPARED: set[str] = set()
 
 

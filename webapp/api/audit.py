@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 
 from webapp.api.auth import api_permission
 from webapp.api.common import Aware
-from webapp.api.pagination import PageArgs, page, page_schema
+from webapp.api.pagination import PageArgs, StrictQuery, page, page_schema
 from webapp.extensions import db
 from webapp.models.audit import AuditEvent
 from webapp.services.permissions import AUDIT_VIEW
@@ -52,7 +52,7 @@ class AuditEventSchema(ma.Schema):
 AuditPage = page_schema(AuditEventSchema, "AuditPage")
 
 
-class AuditFilter(ma.Schema):
+class AuditFilter(StrictQuery):
     sync = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1))
     user = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1))
     action = ma.fields.String(

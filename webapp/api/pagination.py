@@ -52,7 +52,15 @@ class CursorField(ma.fields.String):
         return decode_cursor(value)
 
 
-class PageArgs(ma.Schema):
+class StrictQuery(ma.Schema):
+    """A query string. An unknown parameter is refused, not ignored: a typo such as
+    ``?stauts=failed`` must not answer with every run as if no filter had been asked."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PageArgs(StrictQuery):
     limit = ma.fields.Integer(
         load_default=DEFAULT_LIMIT,
         validate=ma.validate.Range(min=1, max=MAX_LIMIT),

@@ -284,3 +284,16 @@ def test_delete_a_sync_checks_if_match_when_sent(
     assert api.get(f"/syncs/{sync_id}").status_code == 200
     assert api.delete(f"/syncs/{sync_id}").status_code == 204
     assert api.get(f"/syncs/{sync_id}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/runs", "/syncs", "/users", "/audit-events"])
+def test_an_unknown_query_parameter_is_refused_not_ignored(
+    api_as: Callable[..., Api], path: str
+) -> None:
+    """A mistyped filter (``?stauts=failed``) must not answer with every row."""
+    api = api_as("support")
+    refused = api.get(f"{path}?stauts=failed")
+    assert refused.status_code == 422, refused.text
+    assert refused.mimetype == "application/problem+json"
+    assert "stauts" in refused.json["errors"]
+    assert api.get(f"{path}?limit=2").status_code == 200
