@@ -166,6 +166,11 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis down must not make the login page a 500 (Flask-Limiter's storage error would
+    # escape its after-request hook): the limits fall back to this process's memory, so
+    # login throttling still holds per process until Redis answers again.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30})
@@ -174,6 +179,11 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
         # one before use (a dead one is replaced) rather than failing the next request or
         # job with "server closed the connection unexpectedly" (issue 15, item 3).
         options.setdefault("pool_pre_ping", True)
+        # An unreachable server must fail fast (``/readyz`` answers 503, a page its error)
+        # instead of waiting for the operating system's TCP timeout of minutes.
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", 5)
+        options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

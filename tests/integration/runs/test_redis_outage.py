@@ -20,6 +20,7 @@ from rq.job import Job
 from jobs.tick import QUEUED_LATE_NOTE, tick
 from jobs.worker import install_scheduler, install_worker, tick_id
 from loyalty.db import utcnow
+from tests.conftest import PASSWORD
 from tests.fixtures.live_server import ROOT, worker_environment
 from tests.fixtures.redis_server import RestartableRedis
 from tests.integration.runs.conftest import latest, received
@@ -202,3 +203,24 @@ def test_the_tick_does_not_wait_behind_builds(
     build_done = Job.fetch(build.job_id, connection=redis_client())
     assert tick_done.ended_at is not None and build_done.started_at is not None
     assert tick_done.ended_at <= build_done.started_at
+
+
+def test_login_while_redis_is_down_works_and_is_still_throttled(
+    app: Flask, restartable_redis: RestartableRedis, client: Any, make_user: Any
+) -> None:
+    """The login throttle keeps its counters in Redis; with Redis gone the login page is
+    not a 500, the right password still logs in, and the limits fall back to the
+    process's memory rather than switching off."""
+    user = make_user("sync_manager")
+    restartable_redis.kill()
+    right = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert right.status_code == 302, right.text
+    client.post("/logout")
+    codes = [
+        client.post(
+            "/login", data={"email": user.email, "password": "wrong-wrong-wrong"}
+        ).status_code
+        for _ in range(7)
+    ]
+    assert codes[:5] == [200] * 5
+    assert codes[5:] == [429, 429]
