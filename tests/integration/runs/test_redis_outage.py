@@ -143,6 +143,7 @@ def test_a_page_that_needs_redis_gets_a_clear_503(
             "port": str(sshd_server.port),
             "username": sshd_server.username,
             "password": sshd_server.password,
+            "password_confirm": sshd_server.password,
             "directory": "/",
         },
     )
