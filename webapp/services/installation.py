@@ -86,13 +86,19 @@ def queue_prefix(app: Flask | None = None) -> str:
 def try_resolve(app: Flask) -> str | None:
     """At start-up: the prefix when the database can tell it now, else None (a fresh
     database before ``flask db upgrade``, or one that does not answer yet); the first
-    use resolves it then."""
+    use resolves it then.
+
+    The connection this opened is closed again (``dispose``), not left in the pool: a
+    process that forks after start-up (gunicorn ``--preload``, RQ's work horses) must not
+    share it, and an app dropped without use would otherwise leave it open for the
+    garbage collector."""
     try:
         return queue_prefix(app)
     except BadPrefix:
         raise
     except Exception:
-        with app.app_context():
-            db.session.rollback()
-            db.session.remove()
         return None
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -163,3 +163,20 @@ def test_the_prefix_comes_from_the_database_not_the_host(app: Flask, tmp_path: P
     assert not os.environ.get("LOYALTY_SYNC_QUEUE_PREFIX")
     with elsewhere.app_context():
         db.engine.dispose()
+
+
+def test_start_up_leaves_no_connection_open(app: Flask, tmp_path: Path) -> None:
+    """Reading the install's id at start-up closes its connection again: a process that
+    forks next (gunicorn --preload, RQ work horses) must not share it, and an app dropped
+    unused must not leave an open PostgreSQL connection to the garbage collector."""
+    started = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": app.config["REDIS_URL"],
+            "INSTANCE_PATH": str(tmp_path / "started"),
+        }
+    )
+    assert queue_prefix(started).startswith("lsync-")
+    with started.app_context():
+        assert db.engine.pool.checkedin() == 0
+        assert db.engine.pool.checkedout() == 0
