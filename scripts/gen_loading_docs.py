@@ -62,7 +62,7 @@ def _field(field: Field) -> str:
 
 
 def render_kind(kind: Kind) -> list[str]:
-    lines = [
+    return [
         f"## `{kind.name}` — {kind.title}",
         "",
         kind.doc,
@@ -80,7 +80,6 @@ def render_kind(kind: Kind) -> list[str]:
         ",".join(kind.example.values()),
         "```",
     ]
-    return lines
 
 
 def render() -> str:

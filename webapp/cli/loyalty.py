@@ -108,7 +108,7 @@ def load_command(
     try:
         with file.open("rb") as stream:
             result = run_load(
-                db.session,
+                db.session(),
                 get_kind(kind),
                 stream,
                 filename=file.name,
