@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from loyalty.loading.declarations import Field, Kind, LineValue, RowInvalid, shown
 from loyalty.models.contacts import AccountId, AccountIdType, MemberEmail
-from loyalty.models.enums import MemberStatus, TransactionStatus
+from loyalty.models.enums import MemberStatus, RewardMasterType, TransactionStatus
 from loyalty.models.locations import BusinessUnit, Location, PosCategory
 from loyalty.models.members import Member
 from loyalty.models.products import Product
+from loyalty.models.rewards import RewardCategory, RewardType
 from loyalty.models.transactions import Transaction, TransactionType
 from loyalty.services import catalog, contacts, members, transactions
 from loyalty.services.member_profile import FLAG_FIELDS, TEXT_FIELDS
@@ -357,7 +358,60 @@ TRANSACTIONS = Kind(
 )
 
 
-KINDS: dict[str, Kind] = {k.name: k for k in (LOCATIONS, PRODUCTS, MEMBERS, TRANSACTIONS)}
+# -- reward types ---------------------------------------------------------------------------
+
+_MASTER_TYPES = {m.value.lower(): m for m in RewardMasterType}
+
+
+def apply_reward_type(session: Session, values: Mapping[str, Any]) -> bool:
+    row = {k: v for k, v in values.items() if k != "category"}
+    category_changed = False
+    if values.get("category"):
+        category = _find(session, RewardCategory, RewardCategory.name, values["category"])
+        if category is None:
+            category = catalog.create(session, RewardCategory, name=values["category"])
+            category_changed = True
+        row["category_id"] = category.id
+    if row.get("master_type") is not None:
+        row["master_type"] = _MASTER_TYPES[row["master_type"]]
+    for name in ("retail_value", "point_value"):
+        if row.get(name) is not None and row[name] < 0:
+            raise RowInvalid([(name, shown(row[name]), f"{name} must not be negative.")])
+    _, changed = _upsert_reference(session, RewardType, RewardType.ext_ref, row, "ext_ref")
+    return changed or category_changed
+
+
+REWARD_TYPES = Kind(
+    name="reward_types",
+    title="Reward types",
+    key="ext_ref",
+    doc="The rewards a program offers, with their category (created when a row names one "
+    "that does not exist yet, matched on its name). Read in full by the Reward Type sync "
+    "(not change-logged).",
+    fields=(
+        _ref("ext_ref", required=True, doc="the reward type's external reference (the key)"),
+        Field("name", required=True, max_length=120),
+        Field("category", required=True, max_length=120, doc="reward category name"),
+        Field("master_type", required=True, choices=tuple(_MASTER_TYPES)),
+        Field("retail_value", "decimal"),
+        Field("point_value", "decimal", doc="points a member spends to get it"),
+        Field("valid_days", "int", doc="days an issued reward stays valid (empty: no expiry)"),
+        Field("active", "bool"),
+    ),
+    apply=apply_reward_type,
+    example={
+        "ext_ref": "RW10",
+        "name": "$10 off",
+        "category": "Discounts",
+        "master_type": "internal",
+        "point_value": "1000",
+    },
+)
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k for k in (LOCATIONS, PRODUCTS, MEMBERS, TRANSACTIONS, REWARD_TYPES)
+}
 
 
 def get_kind(name: str) -> Kind:

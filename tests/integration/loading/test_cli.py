@@ -109,6 +109,7 @@ def test_kinds_and_a_template_that_loads(runner: Any, tmp_path: Path) -> None:
         "products",
         "members",
         "transactions",
+        "reward_types",
     ]
     target = tmp_path / "locations.csv"
     invoke(runner, "loyalty", "template", "locations", "-o", str(target))

@@ -291,3 +291,33 @@ def test_refused_files_store_nothing(card: AccountIdType) -> None:
     with pytest.raises(LoadRefused, match="format"):
         load("members", b"ext_ref\nM1\n", name="members.xlsx")
     assert count(Member) == 0
+
+
+def test_reward_types_upsert_with_their_category(app: Any, run_export: Any) -> None:
+    rows = [
+        {
+            "ext_ref": "RW10",
+            "name": "$10 off",
+            "category": "Discounts",
+            "master_type": "Internal",
+            "point_value": "1000",
+        },
+        {
+            "ext_ref": "RW20",
+            "name": "Mug",
+            "category": "Gifts",
+            "master_type": "gift card",
+            "point_value": "-5",
+        },
+    ]
+    first = load("reward_types", csv_bytes(rows), mode="skip-bad-rows")
+    assert (first.changed, first.rejected) == (1, 1)
+    assert _reasons(first)[3] == ("point_value", "point_value must not be negative.")
+    assert load("reward_types", csv_bytes(rows[:1])).unchanged == 1
+    renamed = load("reward_types", csv_bytes([dict(rows[0], name="$10 off, any order")]))
+    assert renamed.changed == 1
+    assert "$10 off, any order" in run_export("reward_type").bytes().decode()
+    from loyalty.loading import LoadRefused
+
+    with pytest.raises(LoadRefused, match="master_type"):
+        load("reward_types", b"ext_ref,name,category\nRW1,x,y\n")
