@@ -16,9 +16,22 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loyalty.errors import ValidationError
 from loyalty.loading.declarations import Field, Kind, LineValue, RowInvalid, shown
-from loyalty.models.contacts import AccountId, AccountIdType, MemberEmail
-from loyalty.models.enums import MemberStatus, RewardMasterType, TransactionStatus
+from loyalty.models.contacts import (
+    AccountId,
+    AccountIdType,
+    MemberAddress,
+    MemberEmail,
+    MemberPhone,
+)
+from loyalty.models.enums import (
+    AddressType,
+    MemberStatus,
+    PhoneType,
+    RewardMasterType,
+    TransactionStatus,
+)
 from loyalty.models.locations import BusinessUnit, Location, PosCategory
 from loyalty.models.members import Member
 from loyalty.models.products import Product
@@ -165,6 +178,7 @@ PRODUCTS = Kind(
 # -- members --------------------------------------------------------------------------------
 
 _STATUSES = ("active", "inactive", "suspended")
+_PHONE_TYPES = ("mobile", "home", "work")
 
 
 def apply_member(session: Session, values: Mapping[str, Any]) -> bool:
@@ -210,7 +224,63 @@ def apply_member(session: Session, values: Mapping[str, Any]) -> bool:
         if current != values["email"]:
             contacts.change_email(session, member, values["email"])
             changed = True
+    for phone_type in _PHONE_TYPES:
+        number = values.get(f"phone_{phone_type}")
+        if number:
+            changed = _phone(session, member, PhoneType(phone_type), number) or changed
+    if values.get("address_line1"):
+        changed = _address(session, member, values) or changed
     return changed
+
+
+def _phone(session: Session, member: Member, phone_type: PhoneType, number: str) -> bool:
+    stored = session.scalar(
+        select(MemberPhone.number).where(
+            MemberPhone.member_id == member.id, MemberPhone.phone_type == phone_type
+        )
+    )
+    if stored == number:
+        return False
+    try:
+        contacts.set_phone(session, member, phone_type, number)
+    except ValidationError as exc:
+        raise _renamed(exc, {"number": f"phone_{phone_type.value}"}, number) from None
+    return True
+
+
+def _renamed(exc: ValidationError, names: Mapping[str, str], value: str) -> RowInvalid:
+    """A service's error under the file's column name (``number`` -> ``phone_mobile``)."""
+    return RowInvalid(
+        [(names.get(name, name), shown(value), message) for name, message in exc.errors.items()]
+    )
+
+
+_ADDRESS_PARTS = ("line1", "line2", "line3", "city", "region", "postal_code", "country")
+
+
+def _address(session: Session, member: Member, values: Mapping[str, Any]) -> bool:
+    kind = AddressType(values.get("address_type") or AddressType.HOME)
+    parts = {part: values.get(f"address_{part}") for part in _ADDRESS_PARTS}
+    if parts["country"]:
+        parts["country"] = parts["country"].upper()
+    stored = session.scalar(
+        select(MemberAddress).where(
+            MemberAddress.member_id == member.id, MemberAddress.address_type == kind
+        )
+    )
+    if (
+        stored is not None
+        and stored.is_primary
+        and all(getattr(stored, k) == v for k, v in parts.items())
+    ):
+        return False
+    try:
+        contacts.set_address(session, member, kind, **parts)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        names = {part: f"address_{part}" for part in _ADDRESS_PARTS}
+        field = next(iter(exc.errors), "")
+        raise _renamed(exc, names, str(parts.get(field) or "")) from None
+    return True
 
 
 def _account_id(session: Session, member: Member, values: Mapping[str, Any]) -> bool:
@@ -243,9 +313,9 @@ MEMBERS = Kind(
     title="Members",
     key="ext_ref",
     doc="Members matched on the program's own member reference: the profile, the status, "
-    "one account id and the primary e-mail per row. A profile change writes one Member "
+    "one account id, the primary e-mail, phones and the primary address per row. A profile change writes one Member "
     "Extended Core (1) record, a new account id an Account Id (2) record, a new e-mail an "
-    "Email (3) record.",
+    "Email (3) record, a phone a Phone (4) and an address an Address (5) record.",
     fields=(
         _ref("ext_ref", required=True, doc="the member's external reference (the key)"),
         *(Field(name, max_length=60) for name in TEXT_FIELDS),
@@ -262,6 +332,15 @@ MEMBERS = Kind(
         Field("account_id", max_length=60, doc="an account id the member holds (added when new)"),
         _ref("account_id_type", doc="its id type's external reference"),
         Field("email", max_length=254, doc="the primary e-mail address"),
+        *(Field(f"phone_{t}", max_length=30, doc=f"the {t} phone number") for t in _PHONE_TYPES),
+        Field("address_type", choices=tuple(a.value for a in AddressType), doc="default home"),
+        Field("address_line1", max_length=120, doc="the primary address (set when given)"),
+        Field("address_line2", max_length=120),
+        Field("address_line3", max_length=120),
+        Field("address_city", max_length=120),
+        Field("address_region", max_length=8, doc="abbreviation, e.g. ON"),
+        Field("address_postal_code", max_length=14),
+        Field("address_country", max_length=2, doc="ISO 3166-1 alpha-2, e.g. CA"),
     ),
     apply=apply_member,
     example={

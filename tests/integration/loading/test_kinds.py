@@ -321,3 +321,28 @@ def test_reward_types_upsert_with_their_category(app: Any, run_export: Any) -> N
 
     with pytest.raises(LoadRefused, match="master_type"):
         load("reward_types", b"ext_ref,name,category\nRW1,x,y\n")
+
+
+def test_member_phones_and_addresses_upsert_with_one_record_per_change(card: AccountIdType) -> None:
+    row = {
+        "ext_ref": "M1",
+        "first_name": "Ada",
+        "phone_mobile": "+1 416 555 0199",
+        "address_line1": "1 Main St",
+        "address_city": "Toronto",
+        "address_country": "ca",
+    }
+    assert load("members", csv_bytes([row])).changed == 1
+    ada = db.session.scalar(select(Member).where(Member.ext_ref == "M1"))
+    assert ada is not None and ada.mobile_phone == "+1 416 555 0199"
+    logged = change_count()
+    assert load("members", csv_bytes([row])).unchanged == 1
+    assert change_count() == logged
+    moved = load("members", csv_bytes([dict(row, address_city="Ottawa")]))
+    assert moved.changed == 1 and change_count() == logged + 1
+    bad = load("members", csv_bytes([dict(row, phone_mobile="call me")]), mode="skip-bad-rows")
+    assert [(e.field, e.value, e.reason) for e in bad.errors] == [
+        ("phone_mobile", "call me", "'call me' is not a phone number.")
+    ]
+    country = load("members", csv_bytes([dict(row, address_country="C1")]), mode="skip-bad-rows")
+    assert [(e.field, e.value) for e in country.errors] == [("address_country", "C1")]
