@@ -54,10 +54,14 @@ class LoadResult:
     failure: str | None = None
     errors: list[RowError] = field(default_factory=list)
     sha256: str = ""
+    # Changed rows in the batches committed so far (what stays when a load stops).
+    committed: int = 0
 
     @property
     def applied(self) -> int:
         """Rows whose changes are stored (0 after a dry run or a rejected file)."""
+        if self.failure:
+            return self.committed
         return self.changed if self.stored else 0
 
     @property
@@ -182,6 +186,7 @@ def run_load(
             if result.read % batch_size == 0:
                 if commits:
                     session.commit()
+                    result.committed = result.changed
                     _begin(session)
                 else:
                     session.flush()
@@ -189,10 +194,16 @@ def run_load(
                 if progress is not None:
                     result.seconds = time.monotonic() - started
                     progress(result)
-    except FileRefused as exc:
+    except (FileRefused, SQLAlchemyError) as exc:
+        # A file that stops being readable, or a batch commit the database refuses
+        # (locked, disconnected): the open batch is rolled back, committed ones stay.
         session.rollback()
-        result.failure = str(exc)
-        result.stored = commits and result.read > batch_size
+        result.failure = (
+            str(exc)
+            if isinstance(exc, FileRefused)
+            else f"the database stopped the load: {_problems(exc, {})[0][2]}"
+        )
+        result.stored = result.committed > 0
     else:
         if dry_run or (mode == "all-or-nothing" and result.rejected):
             session.rollback()

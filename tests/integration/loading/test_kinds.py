@@ -346,3 +346,12 @@ def test_member_phones_and_addresses_upsert_with_one_record_per_change(card: Acc
     ]
     country = load("members", csv_bytes([dict(row, address_country="C1")]), mode="skip-bad-rows")
     assert [(e.field, e.value) for e in country.errors] == [("address_country", "C1")]
+
+
+def test_a_file_that_stops_being_readable_keeps_only_the_committed_batches(app: Any) -> None:
+    rows = [{"sku": f"S{n}", "name": f"Item {n}"} for n in range(3)]
+    data = csv_bytes(rows) + b'S9,"' + b"x" * (5 * 1024 * 1024) + b'"\nS10,After\n'
+    result = load("products", data, mode="skip-bad-rows", batch_size=2)
+    assert result.outcome == "failed" and result.applied == 2
+    assert result.failure is not None and result.failure.startswith("line 5 is not valid CSV")
+    assert set(db.session.scalars(select(Product.sku))) == {"S0", "S1"}
