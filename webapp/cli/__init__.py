@@ -37,6 +37,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(webhooks_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(tokens_cli)
+    # Issue 12, bulk loads of loyalty data.
+    from webapp.cli.loyalty import loyalty_cli
+
+    app.cli.add_command(loyalty_cli)
     # ``flask worker`` and ``flask scheduler`` live in jobs.worker and come in as plugins
     # (the ``flask.commands`` entry points in pyproject.toml): the web app never imports
     # the jobs package.

@@ -4,6 +4,7 @@ Alembic and ``db.create_all`` see one metadata with every table."""
 import loyalty.models  # noqa: F401  (the loyalty tables share the metadata)
 from webapp.models.audit import AuditEvent
 from webapp.models.installation import Installation
+from webapp.models.loads import LoadRecord
 from webapp.models.maintenance import MaintenanceRun
 from webapp.models.notifications import (
     DeadlineCheck,
@@ -47,6 +48,7 @@ __all__ = [
     "ExpiryWarning",
     "FileRole",
     "Installation",
+    "LoadRecord",
     "MaintenanceRun",
     "Protocol",
     "RecipientKey",
