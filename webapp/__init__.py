@@ -56,6 +56,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     prefix = try_resolve(app)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{prefix or 'lsync'}-limits")
     limiter.init_app(app)
+    # The limiter is one object per process and remembers a storage outage (it then counts
+    # in memory until Redis answers again). A new app starts on its own storage: an outage
+    # seen under an earlier app in this process (the tests build many) must not carry over
+    # and switch back to Redis in the middle of this app's counting.
+    limiter._storage_dead = False
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
