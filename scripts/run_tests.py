@@ -70,7 +70,9 @@ def tree_left_clean(before: str | None) -> bool:
 def main() -> int:
     extra = sys.argv[1:]
     before = tracked_state()
-    workers = ["-n", os.environ.get("TEST_WORKERS", "2"), "--dist", "loadfile"]
+    # Four processes on a two-core machine: most tests wait on real servers (sshd, vsftpd,
+    # Redis, PostgreSQL, gpg, Chromium) rather than compute; two used about one core.
+    workers = ["-n", os.environ.get("TEST_WORKERS", "4"), "--dist", "loadfile"]
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
     started = time.monotonic()
     status = pytest([*workers, *extra], env)
