@@ -15,7 +15,7 @@ from loyalty.errors import NotFound
 from webapp.api import auth
 from webapp.api.auth import acting_user, api_permission
 from webapp.api.common import Aware, Strict
-from webapp.api.etags import etag_of, require_if_match
+from webapp.api.etags import IF_MATCH_REQUIRED, etag_of, require_if_match
 from webapp.api.problem import problem
 from webapp.extensions import db, limiter
 from webapp.models.syncs import Destination
@@ -180,11 +180,7 @@ def get_destination(destination_id: int) -> Response:
 @api_permission(SYNC_CONFIGURE)
 @bp.arguments(DestinationPatch)
 @bp.response(200, DestinationSchema)
-@bp.doc(
-    parameters=[
-        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
-    ]
-)
+@bp.doc(parameters=[IF_MATCH_REQUIRED])
 def update_destination(body: dict[str, Any], destination_id: int) -> Response:
     """Edit; fields left out keep their values, the password too (unless the server,
     port, type or user changes: then the secret must be sent again). Needs If-Match."""

@@ -16,6 +16,14 @@ from flask import json, request
 
 from webapp.api.problem import problem
 
+# The OpenAPI parameter of a PATCH that needs ``If-Match`` (``require_if_match``).
+IF_MATCH_REQUIRED = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
 
 def etag_of(representation: Any) -> str:
     payload = json.dumps(representation, sort_keys=True, default=str)

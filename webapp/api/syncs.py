@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from webapp.api.auth import acting_user, api_permission
 from webapp.api.common import Aware, Strict
-from webapp.api.etags import etag_of, require_if_match
+from webapp.api.etags import IF_MATCH_REQUIRED, etag_of, require_if_match
 from webapp.api.pagination import PageArgs, page, page_schema
 from webapp.extensions import db
 from webapp.models.syncs import Sync
@@ -137,11 +137,7 @@ def get_sync(sync_id: int) -> Response:
 @api_permission(SYNC_CONFIGURE)
 @bp.arguments(SyncPatch)
 @bp.response(200, SyncSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@bp.doc(
-    parameters=[
-        {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
-    ]
-)
+@bp.doc(parameters=[IF_MATCH_REQUIRED])
 def update_sync(body: dict[str, Any], sync_id: int) -> Response:
     """Change settings and type options; all or nothing. Needs If-Match."""
     sync = load(sync_id, for_update=True)
